@@ -1,0 +1,31 @@
+# The README's commands. Only python3 and make are needed on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SAMPLE := data/online_retail_sample.csv.gz
+
+.PHONY: install run test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/recsys evaluate --orders $(SAMPLE) --preset online-retail --horizon-days 30
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check recsys tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/evaluate_baselines.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,184 @@
+"""Read an order history file (CSV, gzip CSV or Parquet) into a frame with canonical columns.
+
+Only reading and parsing happen here: ids stay strings, timestamps become datetimes, quantity and
+price become numbers. What to keep is decided by `recsys.data.cleaning`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recsys.data import schema
+from recsys.exceptions import DataError
+
+log = logging.getLogger(__name__)
+
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz", ".gz")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_DELIMITERS = (",", ";", "\t", "|")
+_STRING_COLUMNS = (
+    schema.CUSTOMER_ID, schema.ORDER_ID, schema.PRODUCT_ID, schema.PRODUCT_NAME, schema.CATEGORY,
+)
+_NUMERIC_COLUMNS = (schema.QUANTITY, schema.PRICE)
+
+
+def read_orders(
+    path: str | Path,
+    *,
+    preset: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read ``path`` and return its order lines under canonical column names.
+
+    ``preset`` names a known layout (see `schema.PRESETS`); ``columns`` maps canonical names to
+    the file's own (it wins over the preset). The frame has string ids (missing ones as NA),
+    a ``timestamp`` column of datetimes and numeric ``quantity`` / ``price`` where present.
+    Raises DataError for a missing or unreadable file, a missing required column, or a value
+    that cannot be parsed (with its row number, column and value).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    preset_obj = schema.get_preset(preset) if preset else None
+    name = path.name.lower()
+    if name.endswith(_PARQUET_SUFFIXES):
+        frame = _read_parquet(path, preset_obj, columns)
+    elif name.endswith(_CSV_SUFFIXES):
+        frame = _read_csv(path, preset_obj, columns)
+    else:
+        raise DataError(
+            f"{path}: unknown file type; expected one of "
+            f"{', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)}"
+        )
+    return _parse_values(frame, str(path))
+
+
+def _read_parquet(path: Path, preset, columns) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    try:
+        found = pq.read_schema(path).names
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"{path}: cannot read as Parquet: {_one_line(exc)}") from None
+    resolved = schema.resolve_columns(found, preset=preset, mapping=columns, source=str(path))
+    try:
+        frame = pd.read_parquet(path, columns=list(dict.fromkeys(resolved.values())))
+    except Exception as exc:
+        raise DataError(f"{path}: cannot read as Parquet: {_one_line(exc)}") from None
+    return _rename(frame, resolved)
+
+
+def _read_csv(path: Path, preset, columns) -> pd.DataFrame:
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            header_line = _first_line(path, encoding)
+            delimiter = max(_DELIMITERS, key=header_line.count)
+            found = pd.read_csv(
+                path, sep=delimiter, nrows=0, encoding=encoding, skipinitialspace=True
+            ).columns.tolist()
+            resolved = schema.resolve_columns(
+                found, preset=preset, mapping=columns, source=str(path)
+            )
+            frame = pd.read_csv(
+                path,
+                sep=delimiter,
+                encoding=encoding,
+                usecols=list(dict.fromkeys(resolved.values())),
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skipinitialspace=True,
+            )
+        except UnicodeDecodeError:
+            log.warning("%s is not UTF-8; reading it as Windows-1252", path)
+            continue
+        except (OSError, EOFError, zlib.error, pd.errors.ParserError) as exc:
+            raise DataError(f"{path}: cannot read as CSV: {_one_line(exc)}") from None
+        except pd.errors.EmptyDataError:
+            raise DataError(f"{path}: the file is empty") from None
+        return _rename(frame, resolved)
+    raise DataError(f"{path}: cannot decode the file as UTF-8 or Windows-1252 text")
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding=encoding) as handle:
+        return handle.readline()
+
+
+def _rename(frame: pd.DataFrame, resolved: Mapping[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({canonical: frame[source] for canonical, source in resolved.items()})
+
+
+def _parse_values(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    for column in _STRING_COLUMNS:
+        if column in frame:
+            frame[column] = _as_id_strings(frame[column])
+    frame[schema.TIMESTAMP] = parse_timestamps(frame[schema.TIMESTAMP], source)
+    for column in _NUMERIC_COLUMNS:
+        if column in frame:
+            frame[column] = _parse_numbers(frame[column], column, source)
+    return frame
+
+
+def _as_id_strings(values: pd.Series) -> pd.Series:
+    """Ids as stripped strings; integral floats (Parquet/pandas artefacts) lose their '.0'."""
+    if pd.api.types.is_float_dtype(values):
+        as_int = values.astype("Int64") if (values.dropna() % 1 == 0).all() else values
+        values = as_int.astype("string")
+    strings = values.astype("string").str.strip()
+    return strings.mask(strings == "")
+
+
+def parse_timestamps(values: pd.Series, source: str = "input") -> pd.Series:
+    """Parse a column of dates or date-times; raise DataError at the first value that fails.
+
+    The format is inferred from the data; a column mixing formats is parsed value by value.
+    Time zones are converted to UTC and dropped, so every timestamp is naive.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        strings = values.astype("string")
+        parsed = pd.to_datetime(strings, errors="coerce", utc=True)
+        retry = parsed.isna() & strings.notna()
+        if retry.any():
+            parsed[retry] = pd.to_datetime(
+                strings[retry], errors="coerce", format="mixed", utc=True
+            )
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{source}: row {row + 1}, column '{schema.TIMESTAMP}': "
+            f"cannot parse timestamp {_show(values.iloc[row])}"
+        )
+    return parsed.astype("datetime64[s]")
+
+
+def _parse_numbers(values: pd.Series, column: str, source: str) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = (numbers.isna() & values.notna()).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{source}: row {row + 1}, column '{column}': not a number: {_show(values.iloc[row])}"
+        )
+    return numbers.astype("float64")
+
+
+def _show(value: object) -> str:
+    return "(empty)" if pd.isna(value) else repr(str(value))
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
