@@ -19,6 +19,7 @@ run: install
 	$(BIN)/recsys evaluate --orders $(SAMPLE) --preset online-retail --horizon-days 30
 
 test: install
+	$(BIN)/ruff check recsys tests benchmarks
 	$(BIN)/python -m pytest -q
 
 lint: install

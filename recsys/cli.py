@@ -54,9 +54,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_data_arguments(evaluate)
     evaluate.add_argument("--cutoff", help="split date (default: hold out the last --horizon-days)")
-    evaluate.add_argument("--horizon-days", type=int, default=30, help="target window length (default 30)")
     evaluate.add_argument(
-        "--protocol", choices=("window", "next-basket"), default="window",
+        "--horizon-days", type=int, default=30, help="target window length (default 30)"
+    )
+    evaluate.add_argument(
+        "--protocol",
+        choices=("window", "next-basket"),
+        default="window",
         help="target: all products bought in the window, or the first order in it",
     )
     evaluate.add_argument("--k", default="10,20", help="cut-offs of the metrics, e.g. 10,20")
@@ -74,11 +78,13 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--columns", help="column mapping canonical=source,..., e.g. customer_id=CustomerID"
     )
     parser.add_argument(
-        "--non-product-ids", default=None,
+        "--non-product-ids",
+        default=None,
         help="regex of product ids that are not goods (postage, fees); '' keeps every line",
     )
     parser.add_argument(
-        "--non-product-names", default=None,
+        "--non-product-names",
+        default=None,
         help="regex of product names that are not goods; '' keeps every line",
     )
 

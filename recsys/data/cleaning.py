@@ -71,7 +71,9 @@ class CleaningReport:
         return ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in self.as_dict().items() if v)
 
 
-def clean(frame: pd.DataFrame, policy: CleaningPolicy | None = None) -> tuple[pd.DataFrame, CleaningReport]:
+def clean(
+    frame: pd.DataFrame, policy: CleaningPolicy | None = None
+) -> tuple[pd.DataFrame, CleaningReport]:
     """Apply the policy to a frame from `read_orders`; return the kept lines and the counts.
 
     Raises DataError when nothing is left, with the counts that explain why.
@@ -86,7 +88,10 @@ def clean(frame: pd.DataFrame, policy: CleaningPolicy | None = None) -> tuple[pd
             "missing_order_or_product",
             (frame[schema.ORDER_ID].isna() | frame[schema.PRODUCT_ID].isna()).to_numpy(),
         ),
-        ("cancelled_orders", _matches(frame[schema.ORDER_ID], policy.cancelled_order_pattern, prefix=True)),
+        (
+            "cancelled_orders",
+            _matches(frame[schema.ORDER_ID], policy.cancelled_order_pattern, prefix=True),
+        ),
         ("returns", (qty < 0).to_numpy() if qty is not None else None),
         ("zero_quantity", (qty == 0).to_numpy() if qty is not None else None),
         ("non_product", _non_product(frame, policy)),

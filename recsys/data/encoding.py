@@ -44,8 +44,12 @@ def encode(frame: pd.DataFrame, cleaning: CleaningReport | None = None) -> h.Ord
         lines=lines,
         customer_ids=np.asarray(customer_ids, dtype=object),
         product_ids=np.asarray(product_ids, dtype=object),
-        product_names=_latest_per_product(frame, schema.PRODUCT_NAME, product_codes, len(product_ids)),
-        product_categories=_latest_per_product(frame, schema.CATEGORY, product_codes, len(product_ids)),
+        product_names=_latest_per_product(
+            frame, schema.PRODUCT_NAME, product_codes, len(product_ids)
+        ),
+        product_categories=_latest_per_product(
+            frame, schema.CATEGORY, product_codes, len(product_ids)
+        ),
         cleaning=cleaning,
     )
 

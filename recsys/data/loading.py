@@ -24,7 +24,11 @@ _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz", ".gz")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _DELIMITERS = (",", ";", "\t", "|")
 _STRING_COLUMNS = (
-    schema.CUSTOMER_ID, schema.ORDER_ID, schema.PRODUCT_ID, schema.PRODUCT_NAME, schema.CATEGORY,
+    schema.CUSTOMER_ID,
+    schema.ORDER_ID,
+    schema.PRODUCT_ID,
+    schema.PRODUCT_NAME,
+    schema.CATEGORY,
 )
 _NUMERIC_COLUMNS = (schema.QUANTITY, schema.PRICE)
 

@@ -78,11 +78,17 @@ def evaluate_methods(
     split = temporal_split(history, horizon_days, cutoff)
     targets = build_targets(split, protocol)
     train = split.train
-    catalogue = int(np.count_nonzero(np.bincount(train.lines["product"], minlength=train.n_products)))
+    catalogue = int(
+        np.count_nonzero(np.bincount(train.lines["product"], minlength=train.n_products))
+    )
     n_target = np.diff(targets.products.indptr)
     log.info(
         "split at %s: %d training lines, %d customers evaluated (%s, %d days)",
-        split.cutoff, train.n_lines, len(targets.customers), protocol, horizon_days,
+        split.cutoff,
+        train.n_lines,
+        len(targets.customers),
+        protocol,
+        horizon_days,
     )
     results = []
     for name, factory in methods.items():
@@ -98,7 +104,11 @@ def evaluate_methods(
             metrics[f"coverage@{k}"] = coverage(recommended, k, catalogue)
         log.info(
             "%s: fit %.1fs, recommend %.1fs, recall@%d %.4f",
-            name, fitted - started, done - fitted, ks[0], metrics[f"recall@{ks[0]}"],
+            name,
+            fitted - started,
+            done - fitted,
+            ks[0],
+            metrics[f"recall@{ks[0]}"],
         )
         results.append(MethodResult(name, metrics, fitted - started, done - fitted, recommended))
     return EvaluationResult(

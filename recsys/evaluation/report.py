@@ -21,8 +21,12 @@ def format_table(result: EvaluationResult) -> str:
         cells += [f"{method.fit_seconds:.1f}", f"{method.recommend_seconds:.1f}"]
         rows.append(cells)
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = ["  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
-             for r in [headers, *rows]]
+    lines = [
+        "  ".join(
+            str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in [headers, *rows]
+    ]
     split, data = result.split, result.data
     title = (
         f"{split['protocol']} protocol, cutoff {split['cutoff']}, {split['horizon_days']} days; "
@@ -32,12 +36,17 @@ def format_table(result: EvaluationResult) -> str:
     return "\n".join([title, *lines])
 
 
-def format_markdown(result: EvaluationResult, metrics: tuple[str, ...] = ("recall", "ndcg", "hitrate", "recall_repeat", "recall_new")) -> str:
+def format_markdown(
+    result: EvaluationResult,
+    metrics: tuple[str, ...] = ("recall", "ndcg", "hitrate", "recall_repeat", "recall_new"),
+) -> str:
     """A Markdown table of the chosen metrics at each K, for the README and docs."""
     headers = ["method"] + [f"{m}@{k}" for k in result.ks for m in metrics] + ["fit s"]
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for method in result.methods:
-        cells = [method.name] + [_number(method.metrics.get(f"{m}@{k}")) for k in result.ks for m in metrics]
+        cells = [method.name] + [
+            _number(method.metrics.get(f"{m}@{k}")) for k in result.ks for m in metrics
+        ]
         out.append("| " + " | ".join(cells + [f"{method.fit_seconds:.1f}"]) + " |")
     return "\n".join(out)
 

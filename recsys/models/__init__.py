@@ -16,4 +16,12 @@ BASELINES: dict[str, type[Recommender]] = {
     "tifu-knn": TIFUKNN,
 }
 
-__all__ = ["ALS", "BASELINES", "GlobalPopular", "ItemKNN", "PersonalTopFreq", "Recommender", "TIFUKNN"]
+__all__ = [
+    "ALS",
+    "BASELINES",
+    "GlobalPopular",
+    "ItemKNN",
+    "PersonalTopFreq",
+    "Recommender",
+    "TIFUKNN",
+]

@@ -94,8 +94,11 @@ class Recommender(ABC):
                 last_log = time.perf_counter()
                 done = rows[-1] + 1
                 log.info(
-                    "%s: %d/%d customers ranked (%.0f/s)", type(self).__name__, done,
-                    len(customers), done / (last_log - started),
+                    "%s: %d/%d customers ranked (%.0f/s)",
+                    type(self).__name__,
+                    done,
+                    len(customers),
+                    done / (last_log - started),
                 )
         return products, scores
 

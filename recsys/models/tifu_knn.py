@@ -42,13 +42,18 @@ class TIFUKNN(Recommender):
     def _fit(self, history: OrderHistory) -> None:
         weights = basket_weights(
             history.orders["customer"].to_numpy(),
-            self.n_groups, self.within_decay, self.group_decay,
+            self.n_groups,
+            self.within_decay,
+            self.group_decay,
         )
         lines = history.lines
         # lines and orders share the sort, so each line takes its order's weight by position.
         per_line = np.repeat(weights, history.orders["n_lines"].to_numpy())
         pif = sp.csr_matrix(
-            (per_line.astype(np.float32), (lines["customer"].to_numpy(), lines["product"].to_numpy())),
+            (
+                per_line.astype(np.float32),
+                (lines["customer"].to_numpy(), lines["product"].to_numpy()),
+            ),
             shape=(history.n_customers, history.n_products),
         )
         pif.sum_duplicates()
@@ -100,6 +105,8 @@ def basket_weights(
     size = np.where(in_small, base, base + 1)
     pos_in_group = np.where(in_small, pos % base, q % (base + 1))
     return (
-        within_decay ** (size - 1 - pos_in_group) / size
-        * group_decay ** (groups - 1 - group) / groups
+        within_decay ** (size - 1 - pos_in_group)
+        / size
+        * group_decay ** (groups - 1 - group)
+        / groups
     )

@@ -1,0 +1,155 @@
+import gzip
+
+import pandas as pd
+import pytest
+
+from recsys.data import load_history, read_orders
+from recsys.data.schema import parse_column_mapping
+from recsys.exceptions import DataError, ParameterError
+from tests.helpers import SAMPLE, frame_from_rows, write_csv
+
+ROWS = [("c1", "o1", 0, "p1", 2), ("c1", "o1", 0, "p2", 1), ("c2", "o2", 3, "p1", 5)]
+
+
+def test_reads_canonical_csv(tmp_path):
+    frame = read_orders(write_csv(frame_from_rows(ROWS), tmp_path / "orders.csv"))
+    assert list(frame.columns[:4]) == ["customer_id", "order_id", "timestamp", "product_id"]
+    assert frame["quantity"].tolist() == [2.0, 1.0, 5.0]
+    assert frame["timestamp"].iloc[2] == pd.Timestamp("2024-01-04 09:00")
+
+
+def test_reads_gzip_semicolon_and_parquet_alike(tmp_path):
+    frame = frame_from_rows(ROWS)
+    frame.to_csv(tmp_path / "orders.csv.gz", index=False, sep=";")
+    frame.to_parquet(tmp_path / "orders.parquet")
+    a = read_orders(tmp_path / "orders.csv.gz")
+    b = read_orders(tmp_path / "orders.parquet")
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
+def test_online_retail_preset_reads_both_uci_layouts(tmp_path):
+    uci = load_history(SAMPLE, preset="online-retail")
+    raw = pd.read_csv(SAMPLE, dtype=str)
+    # Online Retail II names three of the columns differently.
+    raw.rename(
+        columns={"InvoiceNo": "Invoice", "UnitPrice": "Price", "CustomerID": "Customer ID"}
+    ).to_csv(tmp_path / "ii.csv", index=False)
+    uci2 = load_history(tmp_path / "ii.csv", preset="online-retail")
+    assert uci.n_lines == uci2.n_lines > 0
+    assert (uci.customer_ids == uci2.customer_ids).all()
+
+
+def test_column_mapping(tmp_path):
+    frame = frame_from_rows(ROWS).rename(columns={"customer_id": "Client", "product_id": "SKU"})
+    path = write_csv(frame, tmp_path / "orders.csv")
+    history = load_history(path, columns=parse_column_mapping("customer_id=Client,product_id=SKU"))
+    assert sorted(history.customer_ids) == ["c1", "c2"]
+    assert sorted(history.product_ids) == ["p1", "p2"]
+
+
+def test_bad_column_mapping_text():
+    with pytest.raises(ParameterError, match="not of the form"):
+        parse_column_mapping("customer_id")
+    with pytest.raises(ParameterError, match="unknown canonical column 'client'"):
+        parse_column_mapping("client=Customer")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        read_orders(tmp_path / "nope.csv")
+
+
+def test_unknown_file_type(tmp_path):
+    path = tmp_path / "orders.xlsx"
+    path.write_bytes(b"PK")
+    with pytest.raises(DataError, match="unknown file type"):
+        read_orders(path)
+
+
+def test_truncated_gzip(tmp_path):
+    whole = gzip.compress(frame_from_rows(ROWS * 500).to_csv(index=False).encode())
+    path = tmp_path / "orders.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DataError, match="cannot read as CSV"):
+        read_orders(path)
+
+
+def test_not_parquet(tmp_path):
+    path = tmp_path / "orders.parquet"
+    path.write_text("customer_id,order_id\n")
+    with pytest.raises(DataError, match="cannot read as Parquet"):
+        read_orders(path)
+
+
+def test_missing_required_column_is_named_with_columns_found(tmp_path):
+    path = write_csv(frame_from_rows(ROWS).drop(columns="order_id"), tmp_path / "orders.csv")
+    with pytest.raises(DataError) as err:
+        read_orders(path)
+    message = str(err.value)
+    assert "missing required column 'order_id'" in message
+    assert "columns found: customer_id, timestamp, product_id, quantity" in message
+
+
+def test_mapped_column_absent(tmp_path):
+    path = write_csv(frame_from_rows(ROWS), tmp_path / "orders.csv")
+    with pytest.raises(DataError, match="column 'Client' \\(mapped to customer_id\\) not found"):
+        read_orders(path, columns={"customer_id": "Client"})
+
+
+def test_unparseable_timestamp_names_row_and_value(tmp_path):
+    frame = frame_from_rows(ROWS).astype({"timestamp": str})
+    frame.loc[2, "timestamp"] = "31/31/2024"
+    path = write_csv(frame, tmp_path / "orders.csv")
+    with pytest.raises(
+        DataError, match=r"row 3, column 'timestamp': cannot parse timestamp '31/31/2024'"
+    ):
+        read_orders(path)
+
+
+def test_mixed_timestamp_formats_are_parsed(tmp_path):
+    frame = frame_from_rows(ROWS).astype({"timestamp": str})
+    frame.loc[1, "timestamp"] = "1/2/2024 10:30"
+    frame = read_orders(write_csv(frame, tmp_path / "orders.csv"))
+    assert frame["timestamp"].iloc[1] == pd.Timestamp("2024-01-02 10:30")
+
+
+def test_non_numeric_quantity(tmp_path):
+    frame = frame_from_rows(ROWS).astype({"quantity": str})
+    frame.loc[1, "quantity"] = "two"
+    with pytest.raises(DataError, match="row 2, column 'quantity': not a number: 'two'"):
+        read_orders(write_csv(frame, tmp_path / "orders.csv"))
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text("")
+    with pytest.raises(DataError, match="empty"):
+        read_orders(path)
+
+
+def test_nothing_left_after_cleaning(tmp_path):
+    rows = [("c1", "o1", 0, "p1", -2), ("c2", "o2", 1, "p1", 0)]
+    path = write_csv(frame_from_rows(rows), tmp_path / "orders.csv")
+    with pytest.raises(
+        DataError, match="no purchase lines left after cleaning.*returns 1.*zero quantity 1"
+    ):
+        load_history(path)
+
+
+def test_cp1252_file_is_read(tmp_path):
+    frame = frame_from_rows(ROWS)
+    frame["product_name"] = ["Café crème", "Thé", "Crêpe"]
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False, encoding="cp1252")
+    history = load_history(path)
+    # p1 was last seen as "Crêpe": the latest name of a product wins.
+    assert sorted(history.product_names) == ["Crêpe", "Thé"]
+
+
+@pytest.mark.parametrize("column", ["customer_id", "order_id", "product_id"])
+def test_ids_are_stripped_so_duplicates_merge(tmp_path, column):
+    frame = frame_from_rows([("c1", "o1", 0, "p1"), ("c1", "o1", 0, "p1")])
+    frame.loc[1, column] = f"{frame.loc[1, column]}  "
+    history = load_history(write_csv(frame, tmp_path / "orders.csv"))
+    assert history.cleaning.duplicates_merged == 1
+    assert history.n_lines == 1

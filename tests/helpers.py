@@ -1,0 +1,43 @@
+"""Hand-made order histories for tests, built through the real cleaning and encoding path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from recsys.data import OrderHistory, clean, encode
+from recsys.data.cleaning import CleaningPolicy
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "online_retail_sample.csv.gz"
+START = pd.Timestamp("2024-01-01 09:00")
+
+
+def frame_from_rows(rows: Iterable[tuple]) -> pd.DataFrame:
+    """Rows of ``(customer, order, day, product[, quantity])``; day counts from 2024-01-01."""
+    records = []
+    for row in rows:
+        customer, order, day, product, *rest = row
+        records.append(
+            {
+                "customer_id": str(customer),
+                "order_id": str(order),
+                "timestamp": START + pd.Timedelta(days=day),
+                "product_id": str(product),
+                "quantity": float(rest[0]) if rest else 1.0,
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+def history_from_rows(rows: Iterable[tuple]) -> OrderHistory:
+    frame = frame_from_rows(rows)
+    cleaned, report = clean(frame, CleaningPolicy(non_product_ids=None, non_product_names=None))
+    return encode(cleaned, report)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
