@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
@@ -50,5 +51,5 @@ class ALS(Recommender):
         self.customer_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.product_factors_ = np.asarray(model.item_factors, dtype=np.float32)
 
-    def _score(self, customers: np.ndarray) -> np.ndarray:
+    def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
         return self.customer_factors_[customers] @ self.product_factors_.T

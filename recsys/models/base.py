@@ -60,8 +60,8 @@ class Recommender(ABC):
         """Learn model-specific state from ``history``."""
 
     @abstractmethod
-    def _score(self, customers: np.ndarray) -> np.ndarray:
-        """Dense scores of every product for each customer code in ``customers``."""
+    def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
+        """Dense scores of every product for each customer code in ``customers``, as of a date."""
 
     def recommend(
         self,
@@ -72,13 +72,15 @@ class Recommender(ABC):
         """Top-``k`` products for each customer code (see the module docstring).
 
         Codes outside the training history (negative, or not seen) get popular products.
-        ``as_of`` is the date the list is for; models without a notion of time ignore it.
+        ``as_of`` is the date the list is for (default: the end of the fitted history); models
+        without a notion of time ignore it.
         """
         if not hasattr(self, "popularity_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit() first")
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ParameterError(f"k must be a positive integer, got {k!r}")
         customers = np.atleast_1d(np.asarray(customers, dtype=np.int64))
+        as_of = self.fitted_until_ if as_of is None else as_of
         k = int(min(k, self.n_products_))
         products = np.full((len(customers), k), -1, dtype=np.int32)
         scores = np.full((len(customers), k), -np.inf, dtype=np.float32)
@@ -88,7 +90,7 @@ class Recommender(ABC):
             rows = np.arange(start, min(start + self.batch_size, len(customers)))
             block = np.zeros((len(rows), self.n_products_), dtype=np.float32)
             if known[rows].any():
-                block[known[rows]] = self._score(customers[rows][known[rows]])
+                block[known[rows]] = self._score(customers[rows][known[rows]], as_of)
             products[rows], scores[rows] = top_k(self._finalise(block), k)
             if time.perf_counter() - last_log > 10:
                 last_log = time.perf_counter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 from implicit.nearest_neighbours import CosineRecommender
 from implicit.utils import ParameterWarning
 
@@ -31,5 +32,5 @@ class ItemKNN(Recommender):
             knn.fit(self.counts_, show_progress=False)
         self.similarity_ = knn.similarity.astype(np.float32).tocsr()
 
-    def _score(self, customers: np.ndarray) -> np.ndarray:
+    def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
         return (self.counts_[customers] @ self.similarity_).toarray()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from recsys.data.history import OrderHistory
 from recsys.models.base import Recommender
@@ -20,6 +21,6 @@ class PersonalTopFreq(Recommender):
         # Adds less than 1, so it only reorders products bought equally often.
         self.tie_break_ = 0.5 * self.popularity_ / (self.popularity_.max() + 1.0)
 
-    def _score(self, customers: np.ndarray) -> np.ndarray:
+    def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
         counts = self.counts_[customers].toarray()
         return np.where(counts > 0, counts + self.tie_break_, 0.0).astype(np.float32)

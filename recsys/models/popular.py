@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from recsys.data.history import OrderHistory
 from recsys.models.base import Recommender
@@ -14,5 +15,5 @@ class GlobalPopular(Recommender):
     def _fit(self, history: OrderHistory) -> None:
         pass
 
-    def _score(self, customers: np.ndarray) -> np.ndarray:
+    def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
         return np.zeros((len(customers), self.n_products_), dtype=np.float32)

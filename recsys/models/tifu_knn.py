@@ -16,6 +16,7 @@ NearestNeighbors). The defaults are the published setting of the authors' code a
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from recsys.data.history import OrderHistory
@@ -61,7 +62,7 @@ class TIFUKNN(Recommender):
         self.sq_norms_ = np.asarray(pif.multiply(pif).sum(axis=1)).ravel()
         self.has_history_ = np.diff(pif.indptr) > 0
 
-    def _score(self, customers: np.ndarray) -> np.ndarray:
+    def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
         pool = int(self.has_history_.sum())
         k = min(self.n_neighbours, pool - 1)
         own = self.pif_[customers].toarray()

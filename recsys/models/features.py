@@ -1,0 +1,206 @@
+"""Candidates and features of (customer, product) pairs, as of a date.
+
+`FeatureState` is fitted on a history (its reorder cycles, both co-purchase associations and
+ALS factors) and then answers, for any batch of customers and any date at or after the end of
+that history: which products are worth ranking (`candidates`) and what is known about each
+pair (`features`). The anticipation model fits one state per inner cutoff to build training
+examples and one on the whole history to serve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from implicit.cpu.topk import topk
+
+from recsys.data.history import OrderHistory
+from recsys.models.als import ALS
+from recsys.models.copurchase import CoPurchase
+from recsys.models.reorder_cycles import ReorderCycles, to_days
+from recsys.models.sparse_rows import rank_within_groups, top_k_per_row
+
+# Which generator proposed a candidate (bit flags, several may be set).
+FROM_HISTORY, FROM_BASKET, FROM_PERIOD, FROM_ALS, FROM_POPULAR = 1, 2, 4, 8, 16
+
+
+@dataclass(frozen=True)
+class CandidateCounts:
+    """How many products each generator proposes per customer."""
+
+    history: int = 150
+    basket: int = 40
+    period: int = 20
+    als: int = 30
+    popular: int = 20
+
+
+@dataclass
+class Candidates:
+    """Candidate pairs: ``row`` indexes the customer batch, ``product`` is the product code."""
+
+    row: np.ndarray
+    product: np.ndarray
+    source: np.ndarray
+    pair: np.ndarray  # index into the reorder-cycle pair arrays, -1 if never bought
+    #: Co-purchase evidence of each pair: the customer's recency-weighted products spread
+    #: through the order-level and the period-level association.
+    basket_score: np.ndarray
+    period_score: np.ndarray
+
+
+class FeatureState:
+    """Everything learned from one history that candidates and features need."""
+
+    def __init__(
+        self,
+        horizon_days: float,
+        counts: CandidateCounts | None = None,
+        als_factors: int = 32,
+        random_state: int = 0,
+    ) -> None:
+        self.horizon_days = horizon_days
+        self.counts = counts or CandidateCounts()
+        self.als_factors = als_factors
+        self.random_state = random_state
+
+    def fit(self, history: OrderHistory) -> FeatureState:
+        h = float(self.horizon_days)
+        self.cycles_ = ReorderCycles(decay_days=(h, 4 * h)).fit(history)
+        self.basket_ = CoPurchase(random_state=self.random_state).fit(history)
+        self.period_ = CoPurchase(window_days=h, neighbours=30, random_state=self.random_state).fit(
+            history
+        )
+        self.als_ = ALS(factors=self.als_factors, random_state=self.random_state).fit(history)
+        c = self.cycles_
+        # Each customer's products weighted by recency of order (1 = in the latest order).
+        self.profile_ = sp.csr_matrix(
+            (c.pair_basket_decayed_, (c.pair_customer_, c.pair_product_)),
+            shape=(history.n_customers, history.n_products),
+        )
+        self.profile_weight_ = np.asarray(self.profile_.sum(axis=1)).ravel()
+        orders = history.orders
+        recent = np.exp(-(c.end_ - to_days(orders["timestamp"])) / h)
+        self.recent_orders_ = np.bincount(
+            orders["customer"].to_numpy(), recent, minlength=history.n_customers
+        ).astype(np.float32)
+        self.never_bought_ = np.flatnonzero(c.product_orders_ == 0).astype(np.int32)
+        self.popular_ = np.argsort(-c.product_decayed_, kind="stable")[: self.counts.popular]
+        self.popular_ = self.popular_[c.product_decayed_[self.popular_] > 0]
+        return self
+
+    @property
+    def end_(self) -> float:
+        return self.cycles_.end_
+
+    def candidates(self, customers: np.ndarray) -> Candidates:
+        """Union of the generators' proposals for a batch of customer codes."""
+        n = self.counts
+        c = self.cycles_
+        rows, products, sources = [], [], []
+
+        pair, owner = c.customer_pairs(customers)
+        if len(pair):
+            score = c.pair_basket_decayed_[pair] + c.pair_decayed_[pair, -1]
+            keep = rank_within_groups(owner, score) < n.history
+            rows.append(owner[keep])
+            products.append(c.pair_product_[pair[keep]])
+            sources.append(np.full(keep.sum(), FROM_HISTORY))
+
+        profile = self.profile_[customers]
+        spreads = []
+        for assoc, count, flag in (
+            (self.basket_, n.basket, FROM_BASKET),
+            (self.period_, n.period, FROM_PERIOD),
+        ):
+            spread = (profile @ assoc.similarity_).tocsr()
+            spreads.append(spread)
+            top = top_k_per_row(spread, count).tocoo()
+            rows.append(top.row)
+            products.append(top.col)
+            sources.append(np.full(top.nnz, flag))
+
+        k = min(n.als, c.n_products_)
+        top, _ = topk(
+            self.als_.product_factors_,
+            self.als_.customer_factors_[customers],
+            k,
+            filter_items=self.never_bought_,
+            num_threads=0,
+        )
+        top = top.astype(np.int64)
+        rows.append(np.repeat(np.arange(len(customers)), k))
+        products.append(top.ravel())
+        sources.append(np.full(top.size, FROM_ALS))
+
+        rows.append(np.repeat(np.arange(len(customers)), len(self.popular_)))
+        products.append(np.tile(self.popular_, len(customers)))
+        sources.append(np.full(len(customers) * len(self.popular_), FROM_POPULAR))
+
+        row = np.concatenate(rows).astype(np.int64)
+        product = np.concatenate(products).astype(np.int64)
+        source = np.concatenate(sources)
+        key = row * c.n_products_ + product
+        unique_key, inverse = np.unique(key, return_inverse=True)
+        merged = np.zeros(len(unique_key), dtype=np.int64)
+        np.bitwise_or.at(merged, inverse, source)
+        row = unique_key // c.n_products_
+        product = unique_key % c.n_products_
+        valid = c.product_orders_[product] > 0
+        row, product, merged = row[valid], product[valid], merged[valid]
+        basket_score, period_score = (np.asarray(m[row, product]).ravel() for m in spreads)
+        return Candidates(
+            row, product, merged, c.lookup(customers[row], product), basket_score, period_score
+        )
+
+    def customer_features(self, customers: np.ndarray, as_of: float) -> dict[str, np.ndarray]:
+        """Named customer-level feature columns, as of day ``as_of``."""
+        c = self.cycles_
+        h = float(self.horizon_days)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {
+                "customer_orders": c.customer_orders_[customers],
+                "customer_days_since_last": as_of - c.customer_last_[customers],
+                "customer_tenure": as_of - c.customer_first_[customers],
+                "customer_gap": c.customer_gap_[customers],
+                "customer_orders_per_horizon": h / c.customer_gap_[customers],
+                "customer_basket": c.customer_basket_[customers],
+                "customer_products": c.customer_products_[customers],
+                "customer_recent_orders": self.recent_orders_[customers]
+                * np.exp(-(as_of - c.end_) / h),
+            }
+
+    def features(
+        self, customers: np.ndarray, cand: Candidates, as_of: float
+    ) -> dict[str, np.ndarray]:
+        """Named feature columns of the candidate pairs, as of day ``as_of``."""
+        c = self.cycles_
+        h = float(self.horizon_days)
+        customer = customers[cand.row]
+        product = cand.product
+        f = c.pair_features(cand.pair, as_of)
+        f.update({k: v[cand.row] for k, v in self.customer_features(customers, as_of).items()})
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f["pair_share"] = f["pair_orders"] / f["customer_orders"]
+            product_gap = c.product_gap_[product]
+            f["pair_product_dueness"] = f["pair_days_since_last"] / product_gap
+            f["pair_due_in_horizons"] = (f["pair_gap"] - f["pair_days_since_last"]) / h
+            f["product_orders"] = np.log1p(c.product_orders_[product])
+            f["product_customers"] = np.log1p(c.product_customers_[product])
+            f["product_reorder_rate"] = c.product_reorder_rate_[product]
+            f["product_gap"] = product_gap
+            f["product_recent"] = np.log1p(
+                c.product_decayed_[product] * np.exp(-(as_of - c.end_) / c.decay_days[-1])
+            )
+        weight = self.profile_weight_[customer]
+        for name, value in (("basket", cand.basket_score), ("period", cand.period_score)):
+            f[f"copurchase_{name}"] = value
+            f[f"copurchase_{name}_share"] = value / np.maximum(weight, 1e-9)
+        als = self.als_
+        f["als_score"] = np.einsum(
+            "ij,ij->i", als.customer_factors_[customer], als.product_factors_[product]
+        )
+        for flag, name in ((FROM_BASKET, "basket"), (FROM_PERIOD, "period"), (FROM_ALS, "als")):
+            f[f"proposed_by_{name}"] = ((cand.source & flag) > 0).astype(np.float32)
+        return f

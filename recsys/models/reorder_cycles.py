@@ -1,0 +1,205 @@
+"""Reorder cycles: per customer x product purchase statistics, and per customer / product.
+
+Everything is computed once, as of the end of the fitted history, in vectorised numpy/pandas.
+Quantities that depend on the date asked about ("days since last", "how due") are derived as of
+any later date by `ReorderCycles.pair_features` without a scan: exponentially decayed counts
+shift by one multiplication, elapsed days by one subtraction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recsys.data.history import OrderHistory
+
+#: Shortest interval (days) a cycle may have: purchases on the same day are one occasion.
+MIN_GAP_DAYS = 1.0
+
+
+def to_days(timestamps: pd.Series | np.ndarray | pd.Timestamp) -> np.ndarray | float:
+    """Timestamps as float days since 1970-01-01."""
+    if isinstance(timestamps, pd.Timestamp):
+        return timestamps.value / 86_400e9
+    values = np.asarray(timestamps, dtype="datetime64[s]")
+    return values.astype(np.int64) / 86_400.0
+
+
+def from_days(days: np.ndarray | float) -> np.ndarray:
+    """Inverse of `to_days` (to datetime64[s])."""
+    return (np.asarray(days) * 86_400.0).round().astype("int64").astype("datetime64[s]")
+
+
+class ReorderCycles:
+    """Purchase statistics of every (customer, product) pair, customer and product.
+
+    Parameters
+    ----------
+    decay_days : tuple of float
+        Time constants (days) of the exponentially decayed purchase counts.
+    basket_decay : float
+        Per-order decay of the order-position weighted count (1 = the latest order,
+        ``basket_decay`` = the one before, ...), as in TIFU-KNN.
+
+    Fitted attributes (arrays aligned on pairs sorted by ``customer * n_products + product``):
+    ``pair_key_``, ``pair_customer_``, ``pair_product_``, ``pair_orders_``, ``pair_first_``,
+    ``pair_last_`` (days), ``pair_gap_`` (median days between purchases, NaN under 2),
+    ``pair_gap_std_``, ``pair_quantity_`` (median units), ``pair_decayed_`` (n_pairs x
+    len(decay_days)), ``pair_basket_decayed_``, ``pair_orders_since_`` (the customer's orders
+    after the last one holding it); customer arrays ``customer_*_`` and product arrays
+    ``product_*_`` indexed by code; ``end_`` (days) the end of the fitted history.
+    """
+
+    def __init__(self, decay_days: tuple[float, ...] = (7.0, 30.0), basket_decay: float = 0.8):
+        self.decay_days = decay_days
+        self.basket_decay = basket_decay
+
+    def fit(self, history: OrderHistory) -> ReorderCycles:
+        lines = history.lines
+        n_products = history.n_products
+        self.n_customers_, self.n_products_ = history.n_customers, n_products
+        end = float(to_days(history.end))
+        self.end_ = end
+        customer = lines["customer"].to_numpy()
+        product = lines["product"].to_numpy()
+        order = lines["order"].to_numpy()
+        day = to_days(lines["timestamp"])
+        qty = lines["quantity"].to_numpy(dtype=np.float64)
+
+        orders = history.orders
+        order_customer = orders["customer"].to_numpy()
+        order_day = to_days(orders["timestamp"])
+        n_orders = np.bincount(order_customer, minlength=history.n_customers)
+        # Rank of each order within its customer (orders are sorted by customer, then time);
+        # order codes of a subset history have gaps, so ranks come from positions, not codes.
+        starts = np.r_[0, np.cumsum(n_orders)[:-1]]
+        rank_of_order = np.zeros(int(orders["order"].max()) + 1, dtype=np.int64)
+        rank_of_order[orders["order"].to_numpy()] = np.arange(len(orders)) - starts[order_customer]
+        from_end = n_orders[customer] - 1 - rank_of_order[order]
+
+        sort = np.lexsort((day, product, customer))
+        key = customer[sort].astype(np.int64) * n_products + product[sort]
+        start = np.r_[True, key[1:] != key[:-1]]
+        pair_id = np.cumsum(start) - 1
+        n_pairs = int(pair_id[-1]) + 1
+        first_idx = np.flatnonzero(start)
+        last_idx = np.r_[first_idx[1:] - 1, len(key) - 1]
+        d = day[sort]
+
+        self.pair_key_ = key[first_idx]
+        self.pair_customer_ = customer[sort][first_idx].astype(np.int32)
+        self.pair_product_ = product[sort][first_idx].astype(np.int32)
+        self.pair_orders_ = np.bincount(pair_id, minlength=n_pairs).astype(np.float32)
+        self.pair_first_ = d[first_idx]
+        self.pair_last_ = d[last_idx]
+        within = ~start[1:]  # gap i joins line i and i+1 of the same pair
+        gaps = np.maximum(np.diff(d)[within], MIN_GAP_DAYS)
+        gap_pair = pair_id[1:][within]
+        self.pair_gap_ = _scatter(pd.Series(gaps).groupby(gap_pair).median(), n_pairs)
+        n_gaps = np.bincount(gap_pair, minlength=n_pairs)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_gap = np.bincount(gap_pair, gaps, n_pairs) / n_gaps
+            var_gap = np.bincount(gap_pair, gaps**2, n_pairs) / n_gaps - mean_gap**2
+        self.pair_gap_std_ = np.where(n_gaps > 1, np.sqrt(np.maximum(var_gap, 0.0)), np.nan)
+        self.pair_quantity_ = _scatter(
+            pd.Series(qty[sort]).groupby(pair_id).median(), n_pairs
+        ).astype(np.float32)
+        age = end - d
+        self.pair_decayed_ = np.column_stack(
+            [np.bincount(pair_id, np.exp(-age / tau), n_pairs) for tau in self.decay_days]
+        ).astype(np.float32)
+        self.pair_basket_decayed_ = np.bincount(
+            pair_id, self.basket_decay ** from_end[sort], n_pairs
+        ).astype(np.float32)
+        self.pair_orders_since_ = from_end[sort][last_idx].astype(np.float32)
+
+        # Customers.
+        self.customer_orders_ = n_orders.astype(np.float32)
+        self.customer_first_ = np.full(history.n_customers, np.nan)
+        self.customer_last_ = np.full(history.n_customers, np.nan)
+        self.customer_first_[order_customer[::-1]] = order_day[::-1]
+        self.customer_last_[order_customer] = order_day
+        span = self.customer_last_ - self.customer_first_
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.customer_gap_ = np.where(
+                n_orders > 1, np.maximum(span / (n_orders - 1), MIN_GAP_DAYS), np.nan
+            )
+            self.customer_basket_ = (
+                np.bincount(customer, minlength=history.n_customers) / n_orders
+            ).astype(np.float32)
+        self.customer_products_ = np.bincount(
+            self.pair_customer_, minlength=history.n_customers
+        ).astype(np.float32)
+
+        # Products.
+        self.product_orders_ = np.bincount(product, minlength=n_products).astype(np.float32)
+        self.product_customers_ = np.bincount(self.pair_product_, minlength=n_products).astype(
+            np.float32
+        )
+        repeat_buyers = np.bincount(self.pair_product_, self.pair_orders_ > 1, minlength=n_products)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.product_reorder_rate_ = (repeat_buyers / self.product_customers_).astype(
+                np.float32
+            )
+        has_gap = ~np.isnan(self.pair_gap_)
+        self.product_gap_ = _scatter(
+            pd.Series(self.pair_gap_[has_gap]).groupby(self.pair_product_[has_gap]).median(),
+            n_products,
+        )
+        self.product_quantity_ = _scatter(
+            pd.Series(qty).groupby(product).median(), n_products
+        ).astype(np.float32)
+        self.product_decayed_ = np.bincount(
+            product, np.exp(-(end - day) / self.decay_days[-1]), n_products
+        ).astype(np.float32)
+        return self
+
+    def lookup(self, customers: np.ndarray, products: np.ndarray) -> np.ndarray:
+        """Index of each (customer, product) pair in the pair arrays, -1 if never bought."""
+        keys = customers.astype(np.int64) * self.n_products_ + products
+        pos = np.searchsorted(self.pair_key_, keys)
+        pos = np.minimum(pos, len(self.pair_key_) - 1)
+        return np.where(self.pair_key_[pos] == keys, pos, -1)
+
+    def customer_pairs(self, customers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(pair index, position in ``customers``) of every pair of the given customers."""
+        lo = np.searchsorted(self.pair_key_, customers.astype(np.int64) * self.n_products_)
+        hi = np.searchsorted(self.pair_key_, (customers.astype(np.int64) + 1) * self.n_products_)
+        counts = hi - lo
+        owner = np.repeat(np.arange(len(customers)), counts)
+        index = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + lo[owner]
+        return index, owner
+
+    def pair_features(self, pair: np.ndarray, as_of: float) -> dict[str, np.ndarray]:
+        """Time-dependent statistics of pairs (index from `lookup`; -1 gives NaN/0) as of a day."""
+        known = pair >= 0
+        idx = np.where(known, pair, 0)
+
+        def take(values: np.ndarray, missing: float = np.nan) -> np.ndarray:
+            return np.where(known, values[idx], missing)
+
+        since_last = as_of - take(self.pair_last_)
+        gap = take(self.pair_gap_)
+        shift = as_of - self.end_
+        features = {
+            "pair_orders": take(self.pair_orders_, 0.0),
+            "pair_days_since_last": since_last,
+            "pair_days_since_first": as_of - take(self.pair_first_),
+            "pair_gap": gap,
+            "pair_gap_cv": take(self.pair_gap_std_) / gap,
+            "pair_dueness": since_last / gap,
+            "pair_basket_decayed": take(self.pair_basket_decayed_, 0.0),
+            "pair_orders_since": take(self.pair_orders_since_),
+        }
+        for j, tau in enumerate(self.decay_days):
+            features[f"pair_decayed_{tau:g}d"] = take(self.pair_decayed_[:, j], 0.0) * np.exp(
+                -shift / tau
+            )
+        return features
+
+
+def _scatter(values: pd.Series, size: int) -> np.ndarray:
+    """A grouped result (index = code) as a dense float array, NaN where absent."""
+    out = np.full(size, np.nan)
+    out[values.index.to_numpy()] = values.to_numpy()
+    return out
