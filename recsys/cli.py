@@ -67,6 +67,45 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--methods", help="comma-separated methods (default: all)")
     evaluate.add_argument("--json", dest="json_out", help="write every metric to this JSON file")
     evaluate.set_defaults(handler=_evaluate)
+
+    train = commands.add_parser(
+        "train",
+        help="learn the anticipation model from an order history and promote it",
+        description="Fit the anticipation model on every order in the file and write it as a "
+        "new version under --models-dir (models/<version>/), then point models/current at it.",
+    )
+    _add_data_arguments(train)
+    train.add_argument(
+        "--models-dir", default="models", help="where versions live (default models)"
+    )
+    train.add_argument(
+        "--horizon-days",
+        type=int,
+        default=None,
+        help="window the probabilities are about (default: chosen from the data: 7, 14 or 30)",
+    )
+    train.set_defaults(handler=_train)
+
+    export = commands.add_parser(
+        "export",
+        help="write the top-K of every customer to CSV or Parquet",
+        description="Rank products for every customer (or those listed in --customers) with "
+        "the promoted model and write customer_id, rank, product_id, score, probability, "
+        "expected_date, expected_quantity, reason, reason_text.",
+    )
+    export.add_argument("--models-dir", default="models", help="models directory (default models)")
+    export.add_argument("--k", type=int, default=10, help="items per customer (default 10)")
+    export.add_argument("--out", required=True, help="output file: .csv, .csv.gz or .parquet")
+    export.add_argument("--as-of", help="date the lists are for (default: the last training date)")
+    export.add_argument(
+        "--customers", help="file of customer ids (a customer_id column or one per line)"
+    )
+    export.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="give customers unknown to the model popular products instead of failing",
+    )
+    export.set_defaults(handler=_export)
     return parser
 
 
@@ -123,21 +162,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     from recsys.data.splitting import parse_date
     from recsys.evaluation import evaluate_methods
     from recsys.evaluation.report import format_table, write_json
-    from recsys.models import BASELINES
+    from recsys.models import evaluation_methods
 
     ks = _parse_ks(args.k)
-    names = [m.strip() for m in args.methods.split(",")] if args.methods else list(BASELINES)
-    unknown = [m for m in names if m not in BASELINES]
+    methods = evaluation_methods(args.horizon_days, args.protocol)
+    names = [m.strip() for m in args.methods.split(",")] if args.methods else list(methods)
+    unknown = [m for m in names if m not in methods]
     if unknown or not names:
         raise ParameterError(
             f"--methods: unknown method '{unknown[0] if unknown else ''}'; "
-            f"known: {', '.join(BASELINES)}"
+            f"known: {', '.join(methods)}"
         )
     cutoff = parse_date(args.cutoff, "--cutoff") if args.cutoff else None
     history = _load(args)
     result = evaluate_methods(
         history,
-        {name: BASELINES[name] for name in names},
+        {name: methods[name] for name in names},
         protocol=args.protocol,
         horizon_days=args.horizon_days,
         cutoff=cutoff,
@@ -147,6 +187,76 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json_out:
         write_json(result, args.json_out)
         log.info("wrote %s", args.json_out)
+    return EXIT_OK
+
+
+def _train(args: argparse.Namespace) -> int:
+    import time
+
+    from recsys.artifacts import file_sha256, save_model
+    from recsys.models import AnticipationModel
+
+    if args.horizon_days is not None and args.horizon_days < 1:
+        raise ParameterError(f"--horizon-days must be at least 1, got {args.horizon_days}")
+    started = time.perf_counter()
+    history = _load(args)
+    log.info(
+        "train: %s lines, %s customers, %s products, %s .. %s",
+        f"{history.n_lines:,}",
+        f"{len(history.active_customers):,}",
+        f"{history.n_products:,}",
+        history.start,
+        history.end,
+    )
+    model = AnticipationModel(horizon_days=args.horizon_days).fit(history)
+    manifest = {
+        "data": {
+            "source": str(args.orders),
+            "sha256": file_sha256(args.orders),
+            "preset": args.preset,
+            "columns": args.columns,
+            "first_order": str(history.start),
+            "last_order": str(history.end),
+            "lines": history.n_lines,
+            "orders": len(history.orders),
+            "customers": len(history.active_customers),
+            "products": history.n_products,
+            "cleaning": history.cleaning.as_dict() if history.cleaning else None,
+        },
+        "settings": {
+            "horizon_days": model.horizon_days_,
+            "target": model.target,
+            "n_cutoffs": model.n_cutoffs,
+            "ranker_rounds": model.ranker_.n_rounds_,
+            "features": model.feature_names_,
+        },
+        "validation": model.validation_,
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    path = save_model(model, args.models_dir, manifest)
+    print(
+        f"trained {path.name}: horizon {model.horizon_days_} days, validation "
+        + ", ".join(f"{k} {v:.4f}" for k, v in model.validation_.items() if "@" in k)
+    )
+    print(f"promoted {path}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from recsys.artifacts import load_model
+    from recsys.data.splitting import parse_date
+    from recsys.export import check_output_path, export_recommendations, read_customer_ids
+
+    out = check_output_path(args.out)
+    as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
+    if args.k < 1:
+        raise ParameterError(f"--k must be a positive integer, got {args.k}")
+    ids = read_customer_ids(args.customers) if args.customers else None
+    model, manifest = load_model(args.models_dir)
+    rows = export_recommendations(
+        model, out, k=args.k, as_of=as_of, customer_ids=ids, allow_unknown=args.allow_unknown
+    )
+    print(f"wrote {rows:,} rows to {out} (model {manifest['version']})")
     return EXIT_OK
 
 

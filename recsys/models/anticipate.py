@@ -24,10 +24,11 @@ import scipy.sparse as sp
 
 from recsys.data.history import OrderHistory
 from recsys.evaluation.metrics import ranking_metrics
-from recsys.exceptions import DataError, ParameterError
+from recsys.exceptions import DataError, NotFittedError, ParameterError
 from recsys.models.base import Recommender
-from recsys.models.features import CandidateCounts, Candidates, FeatureState
+from recsys.models.features import CandidateCounts, FeatureState
 from recsys.models.ranker import Ranker
+from recsys.models.reasons import explain
 from recsys.models.reorder_cycles import to_days
 from recsys.models.sparse_rows import rank_within_groups
 
@@ -78,7 +79,7 @@ class AnticipationModel(Recommender):
     target : {"window", "next-basket"}
         Labels of the training examples: any purchase in the horizon, or the next order only.
     n_cutoffs : int
-        Inner cutoffs (one horizon apart, the most recent one for validation).
+        Inner cutoffs, half a horizon apart (the most recent one validates).
     max_examples : int
         Cap on training examples per inner cutoff (customers are sampled to meet it).
     candidate_counts : CandidateCounts or None
@@ -86,13 +87,13 @@ class AnticipationModel(Recommender):
     """
 
     fill_with_popular = True
-    batch_size = 1000
+    batch_size = 500
 
     def __init__(
         self,
         horizon_days: int | None = None,
         target: str = "window",
-        n_cutoffs: int = 4,
+        n_cutoffs: int = 8,
         max_examples: int = 400_000,
         candidate_counts: CandidateCounts | None = None,
         random_state: int = 0,
@@ -115,7 +116,10 @@ class AnticipationModel(Recommender):
         self.horizon_days_ = h
         self.customer_ids_ = history.customer_ids
         self.product_ids_ = history.product_ids
-        self.product_names_ = history.product_names
+        names = history.product_names
+        self.display_names_ = np.where(
+            pd.isna(names) if names is not None else True, history.product_ids, names
+        ).astype(object)
         cutoffs = self._inner_cutoffs(history, h)
         log.info(
             "anticipate: horizon %d days, inner cutoffs %s", h, [str(c.date()) for c in cutoffs]
@@ -165,7 +169,10 @@ class AnticipationModel(Recommender):
 
     def _inner_cutoffs(self, history: OrderHistory, h: int) -> list[pd.Timestamp]:
         end = history.end.normalize() + pd.Timedelta(days=1)
-        cutoffs = [end - pd.Timedelta(days=h * i) for i in range(1, self.n_cutoffs + 1)]
+        # The first cutoff leaves a whole horizon of labels; the others step back by half a
+        # horizon (their label windows overlap, which only adds examples).
+        step = max(h // 2, 1)
+        cutoffs = [end - pd.Timedelta(days=h + step * i) for i in range(self.n_cutoffs)]
         earliest = history.start + pd.Timedelta(days=max(h, 14))
         return [c for c in cutoffs if c > earliest]
 
@@ -192,28 +199,41 @@ class AnticipationModel(Recommender):
         if len(customers) > cap:
             customers = np.sort(rng.choice(customers, cap, replace=False))
         as_of = to_days(cutoff)
-        cand, X = self._candidate_features(state, customers, as_of)
+        row, product, X = self._candidate_features(state, customers, as_of)
         targets = future.purchase_matrix()[customers].tocsr()
         targets.data[:] = 1.0
-        y = (np.asarray(targets[cand.row, cand.product]).ravel() > 0).astype(np.int8)
+        y = (np.asarray(targets[row, product]).ravel() > 0).astype(np.int8)
         if len(known) > cap * 4:
             known = np.sort(rng.choice(known, cap * 4, replace=False))
         Xc = _matrix(state.customer_features(known, as_of))
         yc = np.isin(known, buyers).astype(np.int8)
-        return Examples(cutoff, X, y, cand.row, cand.product, customers, targets, Xc, yc)
+        return Examples(cutoff, X, y, row, product, customers, targets, Xc, yc)
 
     def _candidate_features(
         self, state: FeatureState, customers: np.ndarray, as_of: float
-    ) -> tuple[Candidates, np.ndarray]:
-        cand = state.candidates(customers)
-        features = state.features(customers, cand, as_of)
-        self.feature_names_ = list(features)
-        return cand, _matrix(features)
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidates of every customer (row in ``customers``, product) and their features.
+
+        Customers go in batches so dense per-batch blocks stay bounded.
+        """
+        rows, products, blocks = [], [], []
+        for start in range(0, len(customers), self.batch_size):
+            batch = customers[start : start + self.batch_size]
+            cand = state.candidates(batch)
+            features = state.features(batch, cand, as_of)
+            self.feature_names_ = list(features)
+            rows.append(cand.row + start)
+            products.append(cand.product)
+            blocks.append(_matrix(features))
+        return np.concatenate(rows), np.concatenate(products), np.vstack(blocks)
 
     def _validate(self, val: Examples) -> dict[str, float]:
-        """Ranking metrics of the ranker on the validation period, against all its targets."""
+        """Out-of-sample ranking metrics on the validation period, against all its targets."""
         k = 10
-        rank = rank_within_groups(val.row, self.ranker_.raw_score(val.X))
+        scores = self.ranker_.validation_scores_
+        if scores is None:
+            return {}
+        rank = rank_within_groups(val.row, scores)
         top = rank < k
         recommended = np.full((len(val.customers), k), -1, dtype=np.int64)
         recommended[val.row[top], rank[top]] = val.product[top]
@@ -231,15 +251,97 @@ class AnticipationModel(Recommender):
         buyers = np.bincount(lines["product"].to_numpy(), minlength=history.n_products)
         top = np.argsort(-buyers, kind="stable")[:100]
         top = top[buyers[top] > 0]
-        n_customers = max(len(history.active_customers), 1)
-        return pd.DataFrame({"product": top, "probability": buyers[top] / n_customers})
+        share = buyers[top] / max(len(history.active_customers), 1)
+        return pd.DataFrame(
+            {
+                "product": top,
+                "probability": share,
+                "reason_text": [
+                    f"popular: bought by {s:.0%} of customers in the last {h} days"
+                    if s >= 0.01
+                    else f"popular: bought by {b} customers in the last {h} days"
+                    for s, b in zip(share, buyers[top], strict=True)
+                ],
+            }
+        )
 
     # --------------------------------------------------------------------------- predicting
+    def predict(
+        self, customers: np.ndarray, k: int = 10, as_of: pd.Timestamp | None = None
+    ) -> pd.DataFrame:
+        """Ranked items with probability, expected date and quantity, and a reason.
+
+        ``customers`` are customer codes (-1 or unseen codes: cold start). Returns one row per
+        item: ``row`` (position in ``customers``), ``rank`` (1 = best), ``product`` (code),
+        ``score`` (ranking score), ``probability`` (of buying it within ``horizon_days_``),
+        ``expected_date``, ``expected_quantity``, ``reason``, ``reason_text``.
+        """
+        if not hasattr(self, "state_"):
+            raise NotFittedError("AnticipationModel is not fitted; call fit() first")
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ParameterError(f"k must be a positive integer, got {k!r}")
+        as_of = self.fitted_until_ if as_of is None else as_of
+        day = to_days(as_of)
+        customers = np.atleast_1d(np.asarray(customers, dtype=np.int64))
+        in_range = (customers >= 0) & (customers < self.n_customers_)
+        known = np.zeros(len(customers), dtype=bool)
+        known[in_range] = self.state_.cycles_.customer_orders_[customers[in_range]] > 0
+        parts = [self._cold_start_items(np.flatnonzero(~known), k)]
+        positions = np.flatnonzero(known)
+        if len(positions):
+            parts.append(self._personal_items(positions, customers[positions], k, day))
+        items = pd.concat(parts, ignore_index=True)
+        return items.sort_values(["row", "rank"], ignore_index=True)
+
+    def _personal_items(
+        self, positions: np.ndarray, customers: np.ndarray, k: int, day: float
+    ) -> pd.DataFrame:
+        row, product, X = self._candidate_features(self.state_, customers, day)
+        score = self.ranker_.raw_score(X)
+        rank = rank_within_groups(row, score)
+        top = rank < k
+        row, product, X, score, rank = row[top], product[top], X[top], score[top], rank[top]
+        active = self.activity_.predict_proba(
+            _matrix(self.state_.customer_features(customers, day))
+        )
+        probability = self.ranker_.predict_proba(X) * active[row]
+        columns = dict(zip(self.feature_names_, X.T, strict=True))
+        reasons = explain(self.state_, customers[row], product, columns, day, self.display_names_)
+        items = pd.DataFrame(
+            {
+                "row": positions[row],
+                "rank": rank + 1,
+                "product": product,
+                "score": score,
+                "probability": probability.astype(np.float32),
+            }
+        )
+        return pd.concat([items, reasons], axis=1)
+
+    def _cold_start_items(self, positions: np.ndarray, k: int) -> pd.DataFrame:
+        top = self.cold_start_.head(k)
+        n = len(top)
+        return pd.DataFrame(
+            {
+                "row": np.repeat(positions, n),
+                "rank": np.tile(np.arange(1, n + 1), len(positions)),
+                "product": np.tile(top["product"].to_numpy(), len(positions)),
+                "score": np.tile(top["probability"].to_numpy(), len(positions)),
+                "probability": np.tile(top["probability"].to_numpy(), len(positions)),
+                "expected_date": pd.NaT,
+                "expected_quantity": np.tile(
+                    self.state_.cycles_.product_quantity_[top["product"]], len(positions)
+                ),
+                "reason": "popular",
+                "reason_text": np.tile(top["reason_text"].to_numpy(), len(positions)),
+            }
+        )
+
     def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
-        cand, X = self._candidate_features(self.state_, customers, to_days(as_of))
+        row, product, X = self._candidate_features(self.state_, customers, to_days(as_of))
         block = np.zeros((len(customers), self.n_products_), dtype=np.float32)
         # Shifted above zero so that every candidate outranks the popularity fill.
-        block[cand.row, cand.product] = self.ranker_.raw_score(X) + 1e-6
+        block[row, product] = self.ranker_.raw_score(X) + 1e-6
         return block
 
 

@@ -20,9 +20,10 @@ from recsys.models.als import ALS
 from recsys.models.copurchase import CoPurchase
 from recsys.models.reorder_cycles import ReorderCycles, to_days
 from recsys.models.sparse_rows import rank_within_groups, top_k_per_row
+from recsys.models.tifu_knn import TIFUKNN
 
 # Which generator proposed a candidate (bit flags, several may be set).
-FROM_HISTORY, FROM_BASKET, FROM_PERIOD, FROM_ALS, FROM_POPULAR = 1, 2, 4, 8, 16
+FROM_HISTORY, FROM_BASKET, FROM_PERIOD, FROM_ALS, FROM_POPULAR, FROM_NEIGHBOURS = 1, 2, 4, 8, 16, 32
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class CandidateCounts:
     period: int = 20
     als: int = 30
     popular: int = 20
+    neighbours: int = 30
 
 
 @dataclass
@@ -48,6 +50,9 @@ class Candidates:
     #: through the order-level and the period-level association.
     basket_score: np.ndarray
     period_score: np.ndarray
+    #: TIFU-KNN parts: the customer's own time-decayed frequency and their neighbours' mean.
+    own_pif: np.ndarray
+    neighbour_pif: np.ndarray
 
 
 class FeatureState:
@@ -58,11 +63,13 @@ class FeatureState:
         horizon_days: float,
         counts: CandidateCounts | None = None,
         als_factors: int = 32,
+        neighbour_pool: int = 20_000,
         random_state: int = 0,
     ) -> None:
         self.horizon_days = horizon_days
         self.counts = counts or CandidateCounts()
         self.als_factors = als_factors
+        self.neighbour_pool = neighbour_pool
         self.random_state = random_state
 
     def fit(self, history: OrderHistory) -> FeatureState:
@@ -73,6 +80,9 @@ class FeatureState:
             history
         )
         self.als_ = ALS(factors=self.als_factors, random_state=self.random_state).fit(history)
+        self.neighbours_ = TIFUKNN(
+            max_pool=self.neighbour_pool, random_state=self.random_state
+        ).fit(history)
         c = self.cycles_
         # Each customer's products weighted by recency of order (1 = in the latest order).
         self.profile_ = sp.csr_matrix(
@@ -81,9 +91,13 @@ class FeatureState:
         )
         self.profile_weight_ = np.asarray(self.profile_.sum(axis=1)).ravel()
         orders = history.orders
-        recent = np.exp(-(c.end_ - to_days(orders["timestamp"])) / h)
-        self.recent_orders_ = np.bincount(
-            orders["customer"].to_numpy(), recent, minlength=history.n_customers
+        age = c.end_ - to_days(orders["timestamp"])
+        # Decayed order counts with the same time constants as the pairs' decayed counts.
+        self.decayed_orders_ = np.column_stack(
+            [
+                np.bincount(orders["customer"].to_numpy(), np.exp(-age / tau), history.n_customers)
+                for tau in c.decay_days
+            ]
         ).astype(np.float32)
         self.never_bought_ = np.flatnonzero(c.product_orders_ == 0).astype(np.int32)
         self.popular_ = np.argsort(-c.product_decayed_, kind="stable")[: self.counts.popular]
@@ -134,6 +148,14 @@ class FeatureState:
         products.append(top.ravel())
         sources.append(np.full(top.size, FROM_ALS))
 
+        own_pif, neighbour_pif = self.neighbours_.components(customers)
+        k = min(n.neighbours, c.n_products_)
+        top = np.argpartition(-neighbour_pif, k - 1, axis=1)[:, :k]
+        picked = np.take_along_axis(neighbour_pif, top, axis=1) > 0
+        rows.append(np.repeat(np.arange(len(customers)), k)[picked.ravel()])
+        products.append(top.ravel()[picked.ravel()])
+        sources.append(np.full(picked.sum(), FROM_NEIGHBOURS))
+
         rows.append(np.repeat(np.arange(len(customers)), len(self.popular_)))
         products.append(np.tile(self.popular_, len(customers)))
         sources.append(np.full(len(customers) * len(self.popular_), FROM_POPULAR))
@@ -151,7 +173,14 @@ class FeatureState:
         row, product, merged = row[valid], product[valid], merged[valid]
         basket_score, period_score = (np.asarray(m[row, product]).ravel() for m in spreads)
         return Candidates(
-            row, product, merged, c.lookup(customers[row], product), basket_score, period_score
+            row,
+            product,
+            merged,
+            c.lookup(customers[row], product),
+            basket_score,
+            period_score,
+            np.asarray(own_pif[row, product]).ravel(),
+            neighbour_pif[row, product],
         )
 
     def customer_features(self, customers: np.ndarray, as_of: float) -> dict[str, np.ndarray]:
@@ -167,8 +196,8 @@ class FeatureState:
                 "customer_orders_per_horizon": h / c.customer_gap_[customers],
                 "customer_basket": c.customer_basket_[customers],
                 "customer_products": c.customer_products_[customers],
-                "customer_recent_orders": self.recent_orders_[customers]
-                * np.exp(-(as_of - c.end_) / h),
+                "customer_recent_orders": self.decayed_orders_[customers, 0]
+                * np.exp(-(as_of - c.end_) / c.decay_days[0]),
             }
 
     def features(
@@ -186,6 +215,20 @@ class FeatureState:
             product_gap = c.product_gap_[product]
             f["pair_product_dueness"] = f["pair_days_since_last"] / product_gap
             f["pair_due_in_horizons"] = (f["pair_gap"] - f["pair_days_since_last"]) / h
+            # Rates the trees cannot form from separate columns: the share of the customer's
+            # recent orders holding the product, how many orders are due in the horizon, and
+            # together the chance of at least one purchase in it.
+            orders_in_horizon = np.clip(f["customer_orders_per_horizon"], 0, 50)
+            for j, tau in enumerate(c.decay_days):
+                decayed_orders = self.decayed_orders_[customer, j] * np.exp(-(as_of - c.end_) / tau)
+                share = np.clip(
+                    f[f"pair_decayed_{tau:g}d"] / np.maximum(decayed_orders, 1e-6), 0, 1
+                )
+                f[f"pair_recent_share_{tau:g}d"] = share
+                f[f"pair_chance_in_horizon_{tau:g}d"] = 1 - (1 - share) ** np.nan_to_num(
+                    orders_in_horizon, nan=0.0
+                )
+            f["pair_orders_dueness"] = (f["pair_orders_since"] + 1) * f["pair_share"]
             f["product_orders"] = np.log1p(c.product_orders_[product])
             f["product_customers"] = np.log1p(c.product_customers_[product])
             f["product_reorder_rate"] = c.product_reorder_rate_[product]
@@ -201,6 +244,20 @@ class FeatureState:
         f["als_score"] = np.einsum(
             "ij,ij->i", als.customer_factors_[customer], als.product_factors_[product]
         )
-        for flag, name in ((FROM_BASKET, "basket"), (FROM_PERIOD, "period"), (FROM_ALS, "als")):
+        # Where the pair stands among the customer's own candidates: the ranker scores pairs one
+        # at a time, so "the most frequent of this customer's products" must be spelled out.
+        for name in ("pair_basket_decayed", f"pair_decayed_{c.decay_days[-1]:g}d", "pair_orders"):
+            f[f"{name}_rank"] = rank_within_groups(cand.row, f[name]).astype(np.float32)
+        f["tifu_own"] = cand.own_pif
+        f["tifu_neighbours"] = cand.neighbour_pif
+        f["tifu_neighbours_rank"] = rank_within_groups(cand.row, cand.neighbour_pif).astype(
+            np.float32
+        )
+        for flag, name in (
+            (FROM_BASKET, "basket"),
+            (FROM_PERIOD, "period"),
+            (FROM_ALS, "als"),
+            (FROM_NEIGHBOURS, "neighbours"),
+        ):
             f[f"proposed_by_{name}"] = ((cand.source & flag) > 0).astype(np.float32)
         return f

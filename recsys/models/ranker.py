@@ -64,6 +64,7 @@ class Ranker:
         chosen number of rounds, so the most recent period also shapes the model.
         """
         y = np.asarray(y, dtype=np.int8)
+        self.validation_scores_ = None
         if len(np.unique(y)) < 2:
             self.constant_ = float(y.mean()) if len(y) else 0.0
             self.booster_ = None
@@ -75,6 +76,8 @@ class Ranker:
             probe = self._booster(self.max_iter, True).fit(X, y, X_val=X_val, y_val=y_val)
             self.n_rounds_ = int(probe.n_iter_)
             raw = probe.predict_proba(X_val)[:, 1]
+            # Out-of-sample scores of the validation period, for honest validation metrics.
+            self.validation_scores_ = raw.astype(np.float32)
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
                 raw, y_val
             )

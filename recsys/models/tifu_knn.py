@@ -33,12 +33,16 @@ class TIFUKNN(Recommender):
         group_decay: float = 0.7,
         alpha: float = 0.7,
         n_groups: int = 7,
+        max_pool: int | None = None,
+        random_state: int = 0,
     ) -> None:
         self.n_neighbours = n_neighbours
         self.within_decay = within_decay
         self.group_decay = group_decay
         self.alpha = alpha
         self.n_groups = n_groups
+        self.max_pool = max_pool
+        self.random_state = random_state
 
     def _fit(self, history: OrderHistory) -> None:
         weights = basket_weights(
@@ -60,19 +64,30 @@ class TIFUKNN(Recommender):
         pif.sum_duplicates()
         self.pif_ = pif
         self.sq_norms_ = np.asarray(pif.multiply(pif).sum(axis=1)).ravel()
-        self.has_history_ = np.diff(pif.indptr) > 0
+        pool = np.flatnonzero(np.diff(pif.indptr) > 0)
+        if self.max_pool is not None and len(pool) > self.max_pool:
+            # Not in the paper: a random pool bounds the cost on very large customer bases.
+            rng = np.random.default_rng(self.random_state)
+            pool = np.sort(rng.choice(pool, self.max_pool, replace=False))
+        self.pool_ = pool
+        self.pool_pif_ = pif[pool].tocsr()
 
     def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
-        pool = int(self.has_history_.sum())
-        k = min(self.n_neighbours, pool - 1)
-        own = self.pif_[customers].toarray()
+        own, neighbours = self.components(customers)
+        return self.alpha * own.toarray() + (1.0 - self.alpha) * neighbours
+
+    def components(self, customers: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The customers' own PIF vectors (sparse) and their neighbours' mean (dense)."""
+        own = self.pif_[customers]
+        k = min(self.n_neighbours, len(self.pool_) - 1)
         if k < 1:
-            return own
-        # Squared Euclidean distances to every customer, from the sparse inner products.
-        dots = (self.pif_[customers] @ self.pif_.T).toarray()
-        dist = self.sq_norms_[customers, None] + self.sq_norms_[None, :] - 2.0 * dots
-        dist[:, ~self.has_history_] = np.inf
-        dist[np.arange(len(customers)), customers] = np.inf  # never one's own neighbour
+            return own, np.zeros(own.shape, dtype=np.float32)
+        # Squared Euclidean distances to the pool, from the sparse inner products.
+        dots = (own @ self.pool_pif_.T).toarray()
+        dist = self.sq_norms_[customers, None] + self.sq_norms_[None, self.pool_] - 2.0 * dots
+        position = np.searchsorted(self.pool_, customers)
+        in_pool = self.pool_[np.minimum(position, len(self.pool_) - 1)] == customers
+        dist[np.flatnonzero(in_pool), position[in_pool]] = np.inf  # never one's own neighbour
         neighbours = np.argpartition(dist, k - 1, axis=1)[:, :k]
         select = sp.csr_matrix(
             (
@@ -80,9 +95,9 @@ class TIFUKNN(Recommender):
                 neighbours.ravel(),
                 np.arange(0, neighbours.size + 1, k),
             ),
-            shape=(len(customers), self.pif_.shape[0]),
+            shape=(len(customers), len(self.pool_)),
         )
-        return self.alpha * own + (1.0 - self.alpha) * (select @ self.pif_).toarray()
+        return own, (select @ self.pool_pif_).toarray()
 
 
 def basket_weights(

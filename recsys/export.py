@@ -1,0 +1,139 @@
+"""Top-K recommendations for every customer (or a list of them), written to CSV or Parquet.
+
+This is what nightly jobs feed to CRMs and e-mail: one row per (customer, rank), in the
+customers' and products' original ids. The file is written to a temporary name and renamed,
+so a reader never sees half of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recsys.exceptions import DataError, ParameterError
+from recsys.models.anticipate import AnticipationModel
+
+log = logging.getLogger(__name__)
+
+COLUMNS = (
+    "customer_id",
+    "rank",
+    "product_id",
+    "score",
+    "probability",
+    "expected_date",
+    "expected_quantity",
+    "reason",
+    "reason_text",
+)
+_FORMATS = (".csv", ".csv.gz", ".parquet")
+CHUNK = 20_000
+
+
+def check_output_path(path: str | Path) -> Path:
+    """Refuse an output of unknown format or in a missing directory before any work."""
+    path = Path(path)
+    if not path.name.lower().endswith(_FORMATS):
+        raise ParameterError(f"--out {path}: expected a file ending in {', '.join(_FORMATS)}")
+    if not path.parent.is_dir():
+        raise ParameterError(f"--out {path}: directory {path.parent} does not exist")
+    return path
+
+
+def read_customer_ids(path: str | Path) -> np.ndarray:
+    """Customer ids from a file: a ``customer_id`` column, or else the first column.
+
+    A file without a ``customer_id`` header is read as one id per line, no header.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, header=None)
+    except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot read customer ids ({exc})") from None
+    header = [str(v).strip() for v in frame.iloc[0]]
+    column = header.index("customer_id") if "customer_id" in header else None
+    values = frame.iloc[1:, column] if column is not None else frame.iloc[:, 0]
+    ids = values.str.strip()
+    ids = ids[ids != ""].drop_duplicates().to_numpy(dtype=object)
+    if len(ids) == 0:
+        raise DataError(f"{path}: no customer ids in the file")
+    return ids
+
+
+def export_recommendations(
+    model: AnticipationModel,
+    out: str | Path,
+    *,
+    k: int,
+    as_of: pd.Timestamp | None = None,
+    customer_ids: np.ndarray | None = None,
+    allow_unknown: bool = False,
+) -> int:
+    """Write the top-``k`` of each customer to ``out``; returns the number of rows written.
+
+    ``customer_ids`` defaults to every customer the model knows. Unknown ids are an error
+    unless ``allow_unknown`` (they then get the cold-start list).
+    """
+    out = check_output_path(out)
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ParameterError(f"--k must be a positive integer, got {k}")
+    if as_of is None:
+        as_of = model.fitted_until_
+    elif as_of.normalize() < model.fitted_until_.normalize():
+        raise ParameterError(
+            f"--as-of {as_of:%Y-%m-%d} is before the last order the model learned from "
+            f"({model.fitted_until_:%Y-%m-%d}); a model cannot answer for its own past"
+        )
+    known_ids = pd.Index(model.customer_ids_)
+    if customer_ids is None:
+        customer_ids = model.customer_ids_
+    codes = known_ids.get_indexer(customer_ids)
+    unknown = codes < 0
+    if unknown.any() and not allow_unknown:
+        shown = ", ".join(map(str, customer_ids[unknown][:5]))
+        raise DataError(
+            f"{unknown.sum():,} of {len(codes):,} customer ids are unknown to the model "
+            f"(e.g. {shown}); pass --allow-unknown to give them popular products"
+        )
+    started = time.perf_counter()
+    parts = []
+    for start in range(0, len(codes), CHUNK):
+        chunk = codes[start : start + CHUNK]
+        items = model.predict(chunk, k=k, as_of=as_of)
+        items["customer_id"] = customer_ids[start + items["row"].to_numpy()]
+        parts.append(items)
+        done = start + len(chunk)
+        log.info(
+            "export: %d/%d customers (%.0f/s)",
+            done,
+            len(codes),
+            done / max(time.perf_counter() - started, 1e-9),
+        )
+    table = pd.concat(parts, ignore_index=True)
+    table["product_id"] = model.product_ids_[table["product"].to_numpy()]
+    table = table[list(COLUMNS)]
+    _write(table, out)
+    return len(table)
+
+
+def _write(table: pd.DataFrame, out: Path) -> None:
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        if out.name.lower().endswith(".parquet"):
+            table.to_parquet(tmp, index=False)
+        else:
+            table.to_csv(
+                tmp,
+                index=False,
+                date_format="%Y-%m-%d",
+                compression="gzip" if out.name.lower().endswith(".gz") else None,
+            )
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
