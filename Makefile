@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/ruff check recsys tests benchmarks
 
 bench: install
-	$(BIN)/python benchmarks/evaluate_baselines.py
+	$(BIN)/python benchmarks/evaluate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -111,7 +111,7 @@ def resolve(path: str | Path) -> Path:
         if not target.is_dir():
             raise ArtifactError(f"{path / CURRENT} points to {target.name}, which does not exist")
         return target
-    if (path / MANIFEST).exists():
+    if (path / MANIFEST).exists() or (path / MODEL_FILE).exists():
         return path
     if path.is_dir():
         raise ArtifactError(f"{path}: no promoted model (no '{CURRENT}'); run 'recsys train' first")

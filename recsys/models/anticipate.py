@@ -93,7 +93,7 @@ class AnticipationModel(Recommender):
         self,
         horizon_days: int | None = None,
         target: str = "window",
-        n_cutoffs: int = 8,
+        n_cutoffs: int = 6,
         max_examples: int = 400_000,
         candidate_counts: CandidateCounts | None = None,
         random_state: int = 0,

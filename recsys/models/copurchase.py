@@ -74,12 +74,13 @@ class CoPurchase:
         cosine = sp.csr_matrix(
             (n_shared / np.sqrt(counts[row] * counts[col]), (row, col)), shape=shared.shape
         )
-        self.similarity_ = top_k_per_row(cosine, self.neighbours).astype(np.float32)
+        similarity = top_k_per_row(cosine, self.neighbours)
+        self.similarity_ = similarity.astype(np.float32)
         # The share n_ij / n_i on the kept links, for reasons ("bought with X in 60% ...").
-        confidence = self.similarity_.copy()
+        confidence = similarity.copy()
         kept_rows = np.repeat(np.arange(confidence.shape[0]), np.diff(confidence.indptr))
         confidence.data = confidence.data * np.sqrt(counts[confidence.indices] / counts[kept_rows])
-        self.confidence_ = confidence
+        self.confidence_ = confidence.astype(np.float32)
         self.basket_counts_ = counts.astype(np.float32)
         log.debug("co-purchase: %d baskets, %d links", n_baskets, self.similarity_.nnz)
         return self

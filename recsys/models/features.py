@@ -250,9 +250,16 @@ class FeatureState:
             f[f"{name}_rank"] = rank_within_groups(cand.row, f[name]).astype(np.float32)
         f["tifu_own"] = cand.own_pif
         f["tifu_neighbours"] = cand.neighbour_pif
-        f["tifu_neighbours_rank"] = rank_within_groups(cand.row, cand.neighbour_pif).astype(
-            np.float32
-        )
+        alpha = self.neighbours_.alpha
+        f["tifu_score"] = alpha * cand.own_pif + (1 - alpha) * cand.neighbour_pif
+        for name in (
+            "tifu_neighbours",
+            "tifu_score",
+            f"pair_chance_in_horizon_{c.decay_days[-1]:g}d",
+            "als_score",
+            "copurchase_basket",
+        ):
+            f[f"{name}_rank"] = rank_within_groups(cand.row, f[name]).astype(np.float32)
         for flag, name in (
             (FROM_BASKET, "basket"),
             (FROM_PERIOD, "period"),

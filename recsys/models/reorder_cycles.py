@@ -26,8 +26,12 @@ def to_days(timestamps: pd.Series | np.ndarray | pd.Timestamp) -> np.ndarray | f
 
 
 def from_days(days: np.ndarray | float) -> np.ndarray:
-    """Inverse of `to_days` (to datetime64[s])."""
-    return (np.asarray(days) * 86_400.0).round().astype("int64").astype("datetime64[s]")
+    """Inverse of `to_days` (to datetime64[s]); NaN becomes NaT."""
+    seconds = (np.asarray(days, dtype=np.float64) * 86_400.0).round()
+    missing = np.isnan(seconds)
+    out = np.where(missing, 0, seconds).astype("int64").astype("datetime64[s]")
+    out[missing] = np.datetime64("NaT")
+    return out
 
 
 class ReorderCycles:

@@ -1,6 +1,6 @@
-"""Run `recsys evaluate` on the development datasets and report quality, time and memory.
+"""Run `recsys evaluate` (every method) on the development datasets: quality, time, memory.
 
-Usage: python benchmarks/evaluate_baselines.py [--methods M,...] [--shared ../shared/data]
+Usage: python benchmarks/evaluate.py [--methods M,...] [--shared ../shared/data]
 
 Each (dataset, protocol) runs in its own process, so wall time and peak resident memory are
 that run's alone (from wait4). JSON results go to benchmarks/results/; a Markdown summary is
@@ -33,9 +33,18 @@ def run_one(shared: Path, dataset: str, protocol: str, methods: str | None) -> d
     file, extra, horizon = DATASETS[dataset]
     out = RESULTS / f"{dataset}_{protocol}.json"
     cmd = [
-        str(Path(sys.executable).with_name("recsys")), "-q", "evaluate",
-        "--orders", str(shared / file), *extra, "--horizon-days", str(horizon),
-        "--protocol", protocol, "--json", str(out),
+        str(Path(sys.executable).with_name("recsys")),
+        "-q",
+        "evaluate",
+        "--orders",
+        str(shared / file),
+        *extra,
+        "--horizon-days",
+        str(horizon),
+        "--protocol",
+        protocol,
+        "--json",
+        str(out),
     ]
     if methods:
         cmd += ["--methods", methods]
@@ -46,7 +55,10 @@ def run_one(shared: Path, dataset: str, protocol: str, methods: str | None) -> d
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed")
     result = json.loads(out.read_text())
-    result["benchmark"] = {"wall_seconds": round(wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+    result["benchmark"] = {
+        "wall_seconds": round(wall, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+    }
     out.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
@@ -68,7 +80,8 @@ def markdown(dataset: str, protocol: str, result: dict) -> str:
     for name, m in result["methods"].items():
         cells = [f"{m['metrics'][k]:.4f}" for k in METRICS]
         lines.append(
-            f"| {name} | " + " | ".join(cells)
+            f"| {name} | "
+            + " | ".join(cells)
             + f" | {m['fit_seconds']:.1f} | {m['recommend_seconds']:.1f} |"
         )
     return "\n".join(lines)
@@ -81,8 +94,10 @@ def main() -> None:
     parser.add_argument("--datasets", default=",".join(DATASETS))
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; {date.today()}\n")
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; {date.today()}\n"
+    )
     for dataset in args.datasets.split(","):
         for protocol in ("window", "next-basket"):
             result = run_one(args.shared, dataset, protocol, args.methods)

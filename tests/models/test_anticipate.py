@@ -1,0 +1,146 @@
+"""The anticipation model on hand-made histories with patterns a person can check."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recsys.models import AnticipationModel
+from recsys.models.copurchase import CoPurchase
+from tests.helpers import START, history_from_rows
+
+
+def synthetic_rows(seed: int = 0) -> list[tuple]:
+    """60 shoppers over ten weeks: each has a weekly staple and some noise. Printer buyers buy
+    toner in the same order (80%) or the week after. 'amy' buys coffee every 7 days (last on
+    day 63); 'new' bought a printer once, without toner."""
+    rng = np.random.default_rng(seed)
+    staples = ["coffee", "milk", "bread", "eggs", "tea", "rice"]
+    extras = [f"snack{i}" for i in range(30)]
+    rows = []
+    for i in range(60):
+        offset = int(rng.integers(0, 7))
+        staple = staples[i % len(staples)]
+        toner_due = False
+        for week in range(10):
+            day = offset + 7 * week
+            order = f"c{i}-{week}"
+            rows.append((f"c{i}", order, day, staple))
+            for extra in rng.choice(extras, 2, replace=False):
+                rows.append((f"c{i}", order, day, extra))
+            if toner_due:
+                rows.append((f"c{i}", order, day, "toner"))
+                toner_due = False
+            if rng.random() < 0.3:
+                rows.append((f"c{i}", order, day, "printer"))
+                if rng.random() < 0.8:
+                    rows.append((f"c{i}", order, day, "toner"))
+                else:
+                    toner_due = True
+    for week in range(10):
+        rows.append(("amy", f"amy-{week}", 7 * week, "coffee", 2))
+        rows.append(("amy", f"amy-{week}", 7 * week, extras[week], 1))
+    rows.append(("new", "new-1", 60, "printer"))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    history = history_from_rows(synthetic_rows())
+    return history, AnticipationModel(horizon_days=7).fit(history)
+
+
+def _code(history, name):
+    return int(np.flatnonzero(history.customer_ids == name)[0])
+
+
+def test_due_item_ranks_first_with_the_right_date_and_quantity(fitted):
+    history, model = fitted
+    as_of = START.normalize() + pd.Timedelta(days=66)
+    items = model.predict(np.array([_code(history, "amy")]), k=5, as_of=as_of)
+    first = items.iloc[0]
+    assert history.product_ids[first["product"]] == "coffee"
+    assert first["reason"] == "due"
+    assert first["expected_date"] == START.normalize() + pd.Timedelta(days=70)  # 63 + 7
+    assert first["expected_quantity"] == 2
+    assert "every ~7 days, last 3 days ago" in first["reason_text"]
+    assert 0 < first["probability"] <= 1
+    assert (np.diff(items["score"].to_numpy()) <= 0).all()
+
+
+def test_lapsed_cycle_is_overdue(fitted):
+    history, model = fitted
+    as_of = START.normalize() + pd.Timedelta(days=84)  # three weeks after the last coffee
+    items = model.predict(np.array([_code(history, "amy")]), k=10, as_of=as_of)
+    coffee = items[history.product_ids[items["product"]] == "coffee"].iloc[0]
+    assert coffee["reason"] == "overdue"
+    assert "overdue" in coffee["reason_text"]
+
+
+def test_complement_is_suggested_with_its_reason(fitted):
+    history, model = fitted
+    items = model.predict(np.array([_code(history, "new")]), k=5)
+    names = list(history.product_ids[items["product"]])
+    assert "toner" in names[:3]
+    toner = items.iloc[names.index("toner")]
+    assert toner["reason"] == "bought_with"
+    rows = synthetic_rows()
+    printer_orders = {r[1] for r in rows if r[3] == "printer"}
+    both = printer_orders & {r[1] for r in rows if r[3] == "toner"}
+    share = len(both) / len(printer_orders)
+    assert toner["reason_text"] == f"bought with printer in {share:.0%} of orders"
+
+
+def test_copurchase_complements_never_include_the_basket():
+    history = history_from_rows(synthetic_rows())
+    cp = CoPurchase().fit(history)
+    printer = int(np.flatnonzero(history.product_ids == "printer")[0])
+    best, scores = cp.complements(np.array([printer]), 3)
+    assert history.product_ids[best[0]] == "toner"
+    assert printer not in best
+    assert (np.diff(scores) <= 0).all()
+
+
+def test_cold_start_gets_popular_items(fitted):
+    _, model = fitted
+    items = model.predict(np.array([-1]), k=4)
+    assert len(items) == 4
+    assert (items["reason"] == "popular").all()
+    assert items["expected_date"].isna().all()
+
+
+def test_recommend_interface_matches_predict(fitted):
+    history, model = fitted
+    customers = np.array([_code(history, "amy"), _code(history, "c3")])
+    products, _ = model.recommend(customers, k=5)
+    items = model.predict(customers, k=5)
+    for row in range(2):
+        assert list(products[row]) == list(items[items["row"] == row]["product"])
+
+
+def test_features_use_only_lines_before_each_inner_cutoff():
+    rows = synthetic_rows()
+    history = history_from_rows(rows)
+    model = AnticipationModel(horizon_days=7)
+    model.horizon_days_ = 7
+    cutoff = START.normalize() + pd.Timedelta(days=49)
+    # Same past, different future: features must not move; labels may.
+    changed = [r if r[2] < 49 else (r[0], r[1], r[2], "snack0") for r in rows]
+    a = model._examples(history, cutoff, 7)
+    b = model._examples(history_from_rows(changed), cutoff, 7)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert not np.array_equal(a.y, b.y)
+
+
+def test_validation_metrics_are_recorded(fitted):
+    _, model = fitted
+    assert {"recall@10", "ndcg@10", "candidate_recall"} <= set(model.validation_)
+    assert 0 <= model.validation_["recall@10"] <= 1
+
+
+def test_choose_horizon_adapts_to_cadence():
+    from recsys.models.anticipate import choose_horizon
+
+    weekly = history_from_rows([("a", f"o{i}", 7 * i, "x") for i in range(8)])
+    monthly = history_from_rows([("a", f"o{i}", 31 * i, "x") for i in range(8)])
+    assert choose_horizon(weekly) == 7
+    assert choose_horizon(monthly) == 30

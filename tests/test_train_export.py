@@ -1,0 +1,120 @@
+"""The real `recsys train` and `recsys export` on the bundled sample, and their bad inputs."""
+
+import os
+
+import pandas as pd
+import pytest
+
+from recsys.export import COLUMNS
+from tests.helpers import SAMPLE, frame_from_rows, write_csv
+from tests.test_cli import run
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("models")
+    proc = run(
+        "train", "--orders", str(SAMPLE), "--preset", "online-retail", "--models-dir", str(path)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "promoted" in proc.stdout
+    return path
+
+
+def test_train_writes_a_complete_promoted_version(models_dir):
+    current = models_dir / os.readlink(models_dir / "current")
+    manifest = pd.read_json(current / "manifest.json", typ="series")
+    assert manifest["settings"]["horizon_days"] == 30  # a monthly B2B buyer
+    assert manifest["data"]["customers"] > 300
+    assert manifest["validation"]["recall@10"] > 0
+    assert len(manifest["data"]["sha256"]) == 64
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_export_every_customer(models_dir, tmp_path, suffix):
+    out = tmp_path / f"recs{suffix}"
+    proc = run("export", "--models-dir", str(models_dir), "--k", "7", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    table = (
+        pd.read_csv(out, dtype={"customer_id": str, "product_id": str})
+        if suffix == ".csv"
+        else pd.read_parquet(out)
+    )
+    assert list(table.columns) == list(COLUMNS)
+    raw = pd.read_csv(SAMPLE, dtype=str)
+    assert set(table["customer_id"]) <= set(raw["CustomerID"].dropna())
+    assert set(table["product_id"]) <= set(raw["StockCode"])
+    per_customer = table.groupby("customer_id")["rank"].agg(["min", "max", "size"])
+    assert (per_customer["min"] == 1).all() and (per_customer["size"] == 7).all()
+    assert table["probability"].between(0, 1).all()
+    assert set(table["reason"]) <= {"due", "overdue", "bought_with", "similar_customers", "popular"}
+    assert table["reason_text"].str.len().gt(0).all()
+
+
+def test_export_listed_customers_with_as_of(models_dir, tmp_path):
+    ids = tmp_path / "ids.csv"
+    ids.write_text("customer_id\n12398\n12390\n")
+    out = tmp_path / "some.csv"
+    proc = run(
+        "export",
+        "--models-dir",
+        str(models_dir),
+        "--k",
+        "3",
+        "--out",
+        str(out),
+        "--customers",
+        str(ids),
+        "--as-of",
+        "2011-12-20",
+    )
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(out, dtype={"customer_id": str})
+    assert sorted(set(table["customer_id"])) == ["12390", "12398"]
+    assert len(table) == 6
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--k", "0"], "--k must be a positive integer"),
+        (["--as-of", "2001-01-01"], "is before the last order"),
+        (["--as-of", "tomorrowish"], "cannot parse 'tomorrowish'"),
+        (["--customers", "IDS"], "unknown to the model"),
+        (["--customers", "missing.csv"], "no such file"),
+        (["--out-override", "x.xlsx"], "expected a file ending in"),
+    ],
+)
+def test_export_bad_input_writes_nothing(models_dir, tmp_path, args, message):
+    ids = tmp_path / "ids.csv"
+    ids.write_text("customer_id\n12398\nNOBODY\n")
+    out = tmp_path / "out.csv"
+    if args[0] == "--out-override":
+        out = tmp_path / args[1]
+        args = []
+    args = [str(ids) if a == "IDS" else a for a in args]
+    proc = run("export", "--models-dir", str(models_dir), "--out", str(out), *args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_export_without_a_model(tmp_path):
+    proc = run("export", "--models-dir", str(tmp_path), "--out", str(tmp_path / "o.csv"))
+    assert proc.returncode == 2 and "recsys train" in proc.stderr
+
+
+def test_train_bad_input_writes_nothing(tmp_path):
+    empty = write_csv(frame_from_rows([("c1", "o1", 0, "p1", -1)]), tmp_path / "returns.csv")
+    for args, message in [
+        (["--orders", str(empty)], "no purchase lines left"),
+        (
+            ["--orders", str(SAMPLE), "--preset", "online-retail", "--horizon-days", "0"],
+            "at least 1",
+        ),
+        (["--orders", str(tmp_path / "none.csv")], "no such file"),
+    ]:
+        proc = run("train", *args, "--models-dir", str(tmp_path / "models"))
+        assert proc.returncode == 2, proc.stderr
+        assert message in proc.stderr and "Traceback" not in proc.stderr
+        assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
