@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Trains on the bundled sample when no model is promoted yet, then writes every customer's
+# top-10 (the service of issue #4 will replace this last step).
 run: install
-	$(BIN)/recsys evaluate --orders $(SAMPLE) --preset online-retail --horizon-days 30
+	@test -e models/current || $(BIN)/recsys train --orders $(SAMPLE) --preset online-retail
+	$(BIN)/recsys export --k 10 --out models/recommendations.csv
+	@head -n 11 models/recommendations.csv
 
 test: install
 	$(BIN)/ruff check recsys tests benchmarks
@@ -27,6 +31,7 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/evaluate.py
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
