@@ -100,5 +100,11 @@ class OrderHistory:
         ts = self.lines[TIMESTAMP]
         return self._subset((ts >= start) & (ts < end))
 
-    def _subset(self, mask: pd.Series) -> OrderHistory:
+    def first_orders(self) -> OrderHistory:
+        """Only each customer's first order (the next basket, when taken after a cutoff)."""
+        orders = self.orders
+        first = orders.loc[~orders[CUSTOMER].duplicated(), ORDER].to_numpy()
+        return self._subset(np.isin(self.lines[ORDER].to_numpy(), first))
+
+    def _subset(self, mask: pd.Series | np.ndarray) -> OrderHistory:
         return replace(self, lines=self.lines.loc[mask].reset_index(drop=True), cleaning=None)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from recsys.data.history import OrderHistory
 from recsys.data.splitting import TemporalSplit
 from recsys.exceptions import DataError, ParameterError
 
@@ -34,7 +33,7 @@ def build_targets(split: TemporalSplit, protocol: str) -> Targets:
     """Targets of ``protocol`` for the customers active on both sides of the cutoff."""
     if protocol not in PROTOCOLS:
         raise ParameterError(f"--protocol must be one of {', '.join(PROTOCOLS)}, got '{protocol}'")
-    future = split.future if protocol == "window" else _first_orders(split.future)
+    future = split.future if protocol == "window" else split.future.first_orders()
     customers = np.intersect1d(split.train.active_customers, future.active_customers)
     if len(customers) == 0:
         raise DataError(
@@ -44,13 +43,6 @@ def build_targets(split: TemporalSplit, protocol: str) -> Targets:
     target = _binary_rows(future.purchase_matrix(), customers)
     bought_before = _binary_rows(split.train.purchase_matrix(), customers)
     return Targets(customers, target, target.multiply(bought_before).tocsr())
-
-
-def _first_orders(history: OrderHistory) -> OrderHistory:
-    orders = history.orders
-    first = orders.loc[~orders["customer"].duplicated(), "order"].to_numpy()
-    keep = np.isin(history.lines["order"].to_numpy(), first)
-    return history._subset(keep)
 
 
 def _binary_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:

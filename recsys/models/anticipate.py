@@ -35,6 +35,8 @@ from recsys.models.sparse_rows import rank_within_groups
 log = logging.getLogger(__name__)
 
 TARGETS = ("window", "next-basket")
+#: Typical candidates per customer, to turn the example budget into a customer budget.
+CANDIDATES_PER_CUSTOMER = 250
 #: Horizons the model may choose from when none is given (days).
 HORIZON_CHOICES = (7, 14, 30)
 
@@ -177,11 +179,7 @@ class AnticipationModel(Recommender):
         return [c for c in cutoffs if c > earliest]
 
     def _labels(self, future: OrderHistory) -> OrderHistory:
-        if self.target == "window":
-            return future
-        orders = future.orders
-        first = orders.loc[~orders["customer"].duplicated(), "order"].to_numpy()
-        return future._subset(np.isin(future.lines["order"].to_numpy(), first))
+        return future if self.target == "window" else future.first_orders()
 
     def _examples(self, history: OrderHistory, cutoff: pd.Timestamp, h: int) -> Examples | None:
         past = history.before(cutoff)
@@ -194,8 +192,7 @@ class AnticipationModel(Recommender):
         rng = np.random.default_rng(self.random_state)
         state = FeatureState(h, self.candidate_counts, random_state=self.random_state).fit(past)
         # Customers are sampled (not examples) so each kept customer has their whole list.
-        per_customer = 250
-        cap = max(self.max_examples // per_customer, 50)
+        cap = max(self.max_examples // CANDIDATES_PER_CUSTOMER, 50)
         if len(customers) > cap:
             customers = np.sort(rng.choice(customers, cap, replace=False))
         as_of = to_days(cutoff)
