@@ -132,6 +132,7 @@ def _write(table: pd.DataFrame, out: Path) -> None:
                 tmp,
                 index=False,
                 date_format="%Y-%m-%d",
+                float_format="%.6g",
                 compression="gzip" if out.name.lower().endswith(".gz") else None,
             )
         tmp.replace(out)
