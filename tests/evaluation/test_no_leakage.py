@@ -6,7 +6,7 @@ import pandas as pd
 from recsys.data.history import OrderHistory
 from recsys.data.splitting import default_cutoff
 from recsys.evaluation import evaluate_methods
-from recsys.models import BASELINES
+from recsys.models import BASELINES, evaluation_methods
 
 
 def _scramble_after(history: OrderHistory, cutoff: pd.Timestamp, seed: int) -> OrderHistory:
@@ -25,8 +25,9 @@ def test_lists_do_not_depend_on_anything_after_the_cutoff(sample_history):
     b = _scramble_after(sample_history, cutoff, seed=2)
     assert not a.lines.equals(b.lines)
     # Evaluate both on the same customers; only the post-cutoff data differ.
-    ra = evaluate_methods(a, BASELINES, cutoff=cutoff, horizon_days=30)
-    rb = evaluate_methods(b, BASELINES, cutoff=cutoff, horizon_days=30)
+    methods = evaluation_methods(30, "window")
+    ra = evaluate_methods(a, methods, cutoff=cutoff, horizon_days=30)
+    rb = evaluate_methods(b, methods, cutoff=cutoff, horizon_days=30)
     for ma, mb in zip(ra.methods, rb.methods, strict=True):
         assert ma.name == mb.name
         np.testing.assert_array_equal(ma.recommended, mb.recommended, err_msg=ma.name)
