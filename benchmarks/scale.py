@@ -30,7 +30,8 @@ RECSYS = str(Path(sys.executable).with_name("recsys"))
 
 def build(source: Path, out: Path, lines: int) -> int:
     raw = pd.read_csv(
-        source, dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": "Int64"},
+        source,
+        dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": "Int64"},
         parse_dates=["InvoiceDate"],
     )
     raw = raw[raw["CustomerID"].notna()]
@@ -86,8 +87,16 @@ def main() -> None:
         [RECSYS, "train", "--orders", str(orders), "--models-dir", str(models)]
     )
     export_s, export_gb = timed(
-        [RECSYS, "export", "--models-dir", str(models), "--k", "10",
-         "--out", str(args.workdir / "recommendations.parquet")]
+        [
+            RECSYS,
+            "export",
+            "--models-dir",
+            str(models),
+            "--k",
+            "10",
+            "--out",
+            str(args.workdir / "recommendations.parquet"),
+        ]
     )
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores; {date.today()}")
     print("| step | wall time | peak memory |\n|---|---:|---:|")

@@ -170,13 +170,18 @@ class AnticipationModel(Recommender):
         )
 
     def _inner_cutoffs(self, history: OrderHistory, h: int) -> list[pd.Timestamp]:
+        """The validation cutoff (one horizon before the end), then the training cutoffs.
+
+        Training cutoffs step back by half a horizon from one horizon before the validation
+        cutoff, so no training label falls in the validation window (their own label windows
+        overlap each other, which only adds examples).
+        """
         end = history.end.normalize() + pd.Timedelta(days=1)
-        # The first cutoff leaves a whole horizon of labels; the others step back by half a
-        # horizon (their label windows overlap, which only adds examples).
+        validation = end - pd.Timedelta(days=h)
         step = max(h // 2, 1)
-        cutoffs = [end - pd.Timedelta(days=h + step * i) for i in range(self.n_cutoffs)]
+        training = [validation - pd.Timedelta(days=h + step * i) for i in range(self.n_cutoffs - 1)]
         earliest = history.start + pd.Timedelta(days=max(h, 14))
-        return [c for c in cutoffs if c > earliest]
+        return [c for c in [validation, *training] if c > earliest]
 
     def _labels(self, future: OrderHistory) -> OrderHistory:
         return future if self.target == "window" else future.first_orders()
