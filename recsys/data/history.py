@@ -78,8 +78,11 @@ class OrderHistory:
         """Codes of customers with at least one line here, ascending."""
         return np.unique(self.lines[CUSTOMER].to_numpy())
 
-    def purchase_matrix(self) -> sp.csr_matrix:
-        """Customers x products, each cell the number of orders holding the product."""
+    def purchase_matrix(self, binary: bool = False) -> sp.csr_matrix:
+        """Customers x products, each cell the number of orders holding the product.
+
+        With ``binary``, each cell is 1 where the customer bought the product at all.
+        """
         lines = self.lines
         matrix = sp.csr_matrix(
             (
@@ -89,6 +92,8 @@ class OrderHistory:
             shape=(self.n_customers, self.n_products),
         )
         matrix.sum_duplicates()
+        if binary:
+            matrix.data[:] = 1.0
         return matrix
 
     def before(self, cutoff: pd.Timestamp) -> OrderHistory:

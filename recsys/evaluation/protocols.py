@@ -40,13 +40,6 @@ def build_targets(split: TemporalSplit, protocol: str) -> Targets:
             f"no customer has orders both before {split.cutoff:%Y-%m-%d} and in the "
             f"{split.horizon_days}-day window after it; choose another --cutoff"
         )
-    target = _binary_rows(future.purchase_matrix(), customers)
-    bought_before = _binary_rows(split.train.purchase_matrix(), customers)
+    target = future.purchase_matrix(binary=True)[customers]
+    bought_before = split.train.purchase_matrix(binary=True)[customers]
     return Targets(customers, target, target.multiply(bought_before).tocsr())
-
-
-def _binary_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
-    out = matrix[rows].tocsr()
-    out.data = np.ones_like(out.data)
-    out.sort_indices()
-    return out

@@ -45,7 +45,6 @@ HORIZON_CHOICES = (7, 14, 30)
 class Examples:
     """Training examples of one inner cutoff."""
 
-    cutoff: pd.Timestamp
     X: np.ndarray
     y: np.ndarray
     row: np.ndarray  # position of the example's customer in `customers`
@@ -202,14 +201,13 @@ class AnticipationModel(Recommender):
             customers = np.sort(rng.choice(customers, cap, replace=False))
         as_of = to_days(cutoff)
         row, product, X = self._candidate_features(state, customers, as_of)
-        targets = future.purchase_matrix()[customers].tocsr()
-        targets.data[:] = 1.0
+        targets = future.purchase_matrix(binary=True)[customers]
         y = (np.asarray(targets[row, product]).ravel() > 0).astype(np.int8)
         if len(known) > cap * 4:
             known = np.sort(rng.choice(known, cap * 4, replace=False))
         Xc = _matrix(state.customer_features(known, as_of))
         yc = np.isin(known, buyers).astype(np.int8)
-        return Examples(cutoff, X, y, row, product, customers, targets, Xc, yc)
+        return Examples(X, y, row, product, customers, targets, Xc, yc)
 
     def _candidate_features(
         self, state: FeatureState, customers: np.ndarray, as_of: float
