@@ -32,6 +32,29 @@ def frame_from_rows(rows: Iterable[tuple]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
+def fortnightly_rows(n_customers: int = 80, weeks: int = 12, seed: int = 0) -> list[tuple]:
+    """Shoppers who order weekly: 'milk' every week, 'filter' every other week, two of thirty
+    snacks each time; they join in the first five weeks. Customer 'c0' orders on days 0, 7,
+    ..., and buys 'filter' in even weeks, so as of day ``7 * weeks`` it is due (last bought two
+    weeks before)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_customers):
+        offset = 0 if i == 0 else int(rng.integers(0, 7))
+        parity = 0 if i == 0 else int(rng.integers(0, 2))
+        joined = 0 if i == 0 else int(rng.integers(0, 5))
+        for week in range(joined, weeks):
+            day, order = offset + 7 * week, f"c{i}-{week}"
+            rows.append((f"c{i}", order, day, "milk"))
+            if week % 2 == parity:
+                rows.append((f"c{i}", order, day, "filter", 2))
+            for snack in rng.choice(30, 2, replace=False):
+                rows.append((f"c{i}", order, day, f"snack{snack}"))
+    return rows
+
+
 def history_from_rows(rows: Iterable[tuple]) -> OrderHistory:
     frame = frame_from_rows(rows)
     cleaned, report = clean(frame, CleaningPolicy(non_product_ids=None, non_product_names=None))

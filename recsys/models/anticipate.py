@@ -14,6 +14,7 @@ calibration, and its metrics are kept (`validation_`).
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys.data.history import OrderHistory
+from recsys.data.history import CUSTOMER, ORDER, PRODUCT, QUANTITY, TIMESTAMP, OrderHistory
 from recsys.evaluation.metrics import ranking_metrics
 from recsys.exceptions import DataError, NotFittedError, ParameterError
 from recsys.models.base import Recommender
@@ -121,6 +122,7 @@ class AnticipationModel(Recommender):
         self.display_names_ = np.where(
             pd.isna(names) if names is not None else True, history.product_ids, names
         ).astype(object)
+        self.product_categories_ = history.product_categories
         cutoffs = self._inner_cutoffs(history, h)
         log.info(
             "anticipate: horizon %d days, inner cutoffs %s", h, [str(c.date()) for c in cutoffs]
@@ -264,6 +266,52 @@ class AnticipationModel(Recommender):
                 ],
             }
         )
+
+    def with_recent_orders(self, lines: pd.DataFrame) -> AnticipationModel:
+        """A copy that knows the orders in ``lines``, for the customers in them only.
+
+        ``lines`` holds orders that arrived after training in source ids: columns
+        ``customer_id, order_id, product_id, timestamp, quantity``. The copy's customers are the
+        distinct ``customer_id`` values, sorted (codes 0..n-1, in ``customer_ids_``); each one's
+        features come from their fitted lines plus these, so a product just bought is no
+        longer due and a new customer's first orders steer their list. Products the model does
+        not know are left out: it has nothing to rank them by.
+        """
+        if not hasattr(self, "state_"):
+            raise NotFittedError("AnticipationModel is not fitted; call fit() first")
+        customer_ids = np.sort(lines["customer_id"].unique())
+        product = pd.Index(self.product_ids_).get_indexer(lines["product_id"])
+        lines = lines[product >= 0]
+        fresh = pd.DataFrame(
+            {
+                CUSTOMER: np.searchsorted(customer_ids, lines["customer_id"]),
+                ORDER: pd.factorize(lines["order_id"])[0] + 1 + len(self.state_.lines_),
+                PRODUCT: product[product >= 0],
+                TIMESTAMP: pd.to_datetime(lines["timestamp"]).to_numpy().astype("datetime64[s]"),
+                QUANTITY: lines["quantity"].to_numpy(dtype=np.float32),
+            }
+        )
+        codes = pd.Index(self.customer_ids_).get_indexer(customer_ids)
+        old = [
+            self.state_.customer_lines(code).assign(**{CUSTOMER: i})
+            for i, code in enumerate(codes)
+            if code >= 0
+        ]
+        merged = pd.concat([*old, fresh], ignore_index=True).sort_values(
+            [CUSTOMER, TIMESTAMP, ORDER], kind="stable", ignore_index=True
+        )
+        model = copy.copy(self)
+        model.customer_ids_ = customer_ids.astype(object)
+        model.n_customers_ = len(customer_ids)
+        if merged.empty:
+            model.n_customers_ = 0  # nothing known of anyone here: every one is cold start
+            return model
+        order = merged[ORDER].to_numpy()
+        merged[ORDER] = np.cumsum(np.r_[True, order[1:] != order[:-1]]) - 1
+        history = OrderHistory(merged, model.customer_ids_, self.product_ids_)
+        model.fitted_until_ = max(self.fitted_until_, history.end)
+        model.state_ = self.state_.refreshed(history, codes)
+        return model
 
     # --------------------------------------------------------------------------- predicting
     def predict(

@@ -9,13 +9,15 @@ examples and one on the whole history to serve.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from implicit.cpu.topk import topk
 
-from recsys.data.history import OrderHistory
+from recsys.data.history import CUSTOMER, ORDER, PRODUCT, QUANTITY, TIMESTAMP, OrderHistory
 from recsys.models.als import ALS
 from recsys.models.copurchase import CoPurchase
 from recsys.models.reorder_cycles import ReorderCycles, to_days
@@ -84,6 +86,16 @@ class FeatureState:
             max_pool=self.neighbour_pool, random_state=self.random_state
         ).fit(history)
         c = self.cycles_
+        self.never_bought_ = np.flatnonzero(c.product_orders_ == 0).astype(np.int32)
+        self.popular_ = np.argsort(-c.product_decayed_, kind="stable")[: self.counts.popular]
+        self.popular_ = self.popular_[c.product_decayed_[self.popular_] > 0]
+        self.lines_ = history.lines[[CUSTOMER, ORDER, PRODUCT, TIMESTAMP, QUANTITY]]
+        self._fit_customer_parts(history)
+        return self
+
+    def _fit_customer_parts(self, history: OrderHistory) -> None:
+        """The per-customer parts derived from the reorder cycles and the orders."""
+        c = self.cycles_
         # Each customer's products weighted by recency of order (1 = in the latest order).
         self.profile_ = sp.csr_matrix(
             (c.pair_basket_decayed_, (c.pair_customer_, c.pair_product_)),
@@ -99,10 +111,29 @@ class FeatureState:
                 for tau in c.decay_days
             ]
         ).astype(np.float32)
-        self.never_bought_ = np.flatnonzero(c.product_orders_ == 0).astype(np.int32)
-        self.popular_ = np.argsort(-c.product_decayed_, kind="stable")[: self.counts.popular]
-        self.popular_ = self.popular_[c.product_decayed_[self.popular_] > 0]
-        return self
+
+    def customer_lines(self, customer: int) -> pd.DataFrame:
+        """The fitted history's lines of one customer code (empty for an unknown code)."""
+        codes = self.lines_[CUSTOMER].to_numpy()
+        lo, hi = np.searchsorted(codes, [customer, customer + 1])
+        return self.lines_.iloc[lo:hi]
+
+    def refreshed(self, history: OrderHistory, codes: np.ndarray) -> FeatureState:
+        """A state for the few customers of ``history``, sharing every product-level part.
+
+        ``history`` holds the complete lines (fitted ones and newer) of a handful of customers,
+        coded 0..n-1 with the fitted product codes; ``codes`` gives each one's code in the
+        fitted history (-1 for a customer it never saw). Customer statistics, ALS factors and
+        TIFU vectors are recomputed from those lines; co-purchase, product statistics, the ALS
+        product factors and the neighbour pool stay those of the full fit. This is how orders
+        that arrive after training change a customer's list at once, without a refit.
+        """
+        state = copy.copy(self)
+        state.cycles_ = self.cycles_.refreshed(history)
+        state.als_ = self.als_.folded_in(history)
+        state.neighbours_ = self.neighbours_.refreshed(history, codes)
+        state._fit_customer_parts(history)
+        return state
 
     @property
     def end_(self) -> float:

@@ -23,7 +23,9 @@ class Ranker:
     """Gradient boosting + isotonic calibration, with a temporal validation set.
 
     Parameters are those of scikit-learn's HistGradientBoostingClassifier; ``max_iter`` is
-    the ceiling that early stopping works under.
+    the ceiling that early stopping works under. ``min_samples_leaf=None`` scales it with the
+    examples (one in 2,000, within 20..200), so a small shop's few thousand examples can still
+    split on the features that matter while a large one's leaves stay well populated.
     """
 
     def __init__(
@@ -31,7 +33,7 @@ class Ranker:
         max_iter: int = 300,
         learning_rate: float = 0.12,
         max_leaf_nodes: int = 63,
-        min_samples_leaf: int = 200,
+        min_samples_leaf: int | None = None,
         l2_regularization: float = 1.0,
         random_state: int = 0,
     ) -> None:
@@ -42,12 +44,17 @@ class Ranker:
         self.l2_regularization = l2_regularization
         self.random_state = random_state
 
-    def _booster(self, max_iter: int, early_stopping: bool) -> HistGradientBoostingClassifier:
+    def _booster(
+        self, max_iter: int, early_stopping: bool, n_examples: int
+    ) -> HistGradientBoostingClassifier:
+        min_leaf = self.min_samples_leaf
+        if min_leaf is None:
+            min_leaf = int(np.clip(n_examples // 2000, 20, 200))
         return HistGradientBoostingClassifier(
             max_iter=max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
-            min_samples_leaf=self.min_samples_leaf,
+            min_samples_leaf=min_leaf,
             l2_regularization=self.l2_regularization,
             early_stopping=early_stopping,
             n_iter_no_change=15,
@@ -72,7 +79,7 @@ class Ranker:
         self.constant_ = None
         has_val = X_val is not None and len(np.unique(y_val)) == 2
         if has_val:
-            probe = self._booster(self.max_iter, True).fit(X, y, X_val=X_val, y_val=y_val)
+            probe = self._booster(self.max_iter, True, len(y)).fit(X, y, X_val=X_val, y_val=y_val)
             self.n_rounds_ = int(probe.n_iter_)
             raw = probe.predict_proba(X_val)[:, 1]
             # Out-of-sample scores of the validation period, for honest validation metrics.
@@ -80,11 +87,11 @@ class Ranker:
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
                 raw, y_val
             )
-            self.booster_ = self._booster(self.n_rounds_, False).fit(
+            self.booster_ = self._booster(self.n_rounds_, False, len(y)).fit(
                 np.vstack([X, X_val]), np.r_[y, np.asarray(y_val, dtype=np.int8)]
             )
         else:
-            self.booster_ = self._booster(self.max_iter // 2, False).fit(X, y)
+            self.booster_ = self._booster(self.max_iter // 2, False, len(y)).fit(X, y)
             self.n_rounds_ = self.booster_.n_iter_
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
                 self.booster_.predict_proba(X)[:, 1], y

@@ -74,11 +74,11 @@ def explain(
         if code[i] in ("due", "overdue"):
             n = int(c.pair_orders_[idx[i]])
             if has_cycle[i]:
-                line = f"every ~{gap[i]:.0f} days, last {since[i]:.0f} days ago"
+                line = f"every ~{_days(gap[i])}, last {_ago(since[i])}"
                 if code[i] == "overdue":
-                    line += f", {since[i] - gap[i]:.0f} days overdue"
+                    line += f", {_days(since[i] - gap[i])} overdue"
             else:
-                line = f"bought {'once' if n == 1 else f'{n} times'}, last {since[i]:.0f} days ago"
+                line = f"bought {'once' if n == 1 else f'{n} times'}, last {_ago(since[i])}"
         elif code[i] == "bought_with":
             name = product_names[anchor[i]]
             line = (
@@ -135,3 +135,12 @@ def _anchors(
         state.basket_.confidence_[chosen, product[items][chosen_item]]
     ).ravel()
     return anchor, share, in_basket
+
+
+def _days(value: float) -> str:
+    n = round(float(value))
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def _ago(value: float) -> str:
+    return "today" if round(float(value)) == 0 else f"{_days(value)} ago"

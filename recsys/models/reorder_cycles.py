@@ -158,6 +158,28 @@ class ReorderCycles:
         ).astype(np.float32)
         return self
 
+    def refreshed(self, history: OrderHistory) -> ReorderCycles:
+        """Customer and pair statistics of ``history``, with this fit's product statistics.
+
+        For a few customers whose complete lines (fitted and newer) make up ``history``: their
+        own statistics are exact, while product-level ones (reorder rate, typical cycle,
+        popularity) keep the evidence of every customer.
+        """
+        fresh = ReorderCycles(self.decay_days, self.basket_decay).fit(history)
+        for name in (
+            "product_orders_",
+            "product_customers_",
+            "product_reorder_rate_",
+            "product_gap_",
+            "product_quantity_",
+        ):
+            setattr(fresh, name, getattr(self, name))
+        # Decayed popularity is kept relative to the end of the history it belongs to.
+        fresh.product_decayed_ = (
+            self.product_decayed_ * np.exp(-(fresh.end_ - self.end_) / self.decay_days[-1])
+        ).astype(np.float32)
+        return fresh
+
     def lookup(self, customers: np.ndarray, products: np.ndarray) -> np.ndarray:
         """Index of each (customer, product) pair in the pair arrays, -1 if never bought."""
         keys = customers.astype(np.int64) * self.n_products_ + products

@@ -15,6 +15,8 @@ NearestNeighbors). The defaults are the published setting of the authors' code a
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -45,6 +47,21 @@ class TIFUKNN(Recommender):
         self.random_state = random_state
 
     def _fit(self, history: OrderHistory) -> None:
+        pif = self._pif(history)
+        self.pif_ = pif
+        self.sq_norms_ = np.asarray(pif.multiply(pif).sum(axis=1)).ravel()
+        self.codes_ = None
+        pool = np.flatnonzero(np.diff(pif.indptr) > 0)
+        if self.max_pool is not None and len(pool) > self.max_pool:
+            # Not in the paper: a random pool bounds the cost on very large customer bases.
+            rng = np.random.default_rng(self.random_state)
+            pool = np.sort(rng.choice(pool, self.max_pool, replace=False))
+        self.pool_ = pool
+        self.pool_pif_ = pif[pool].tocsr()
+        self.pool_sq_norms_ = self.sq_norms_[pool]
+
+    def _pif(self, history: OrderHistory) -> sp.csr_matrix:
+        """Customers x products personalised item-frequency vectors."""
         weights = basket_weights(
             history.orders["customer"].to_numpy(),
             self.n_groups,
@@ -62,15 +79,19 @@ class TIFUKNN(Recommender):
             shape=(history.n_customers, history.n_products),
         )
         pif.sum_duplicates()
-        self.pif_ = pif
-        self.sq_norms_ = np.asarray(pif.multiply(pif).sum(axis=1)).ravel()
-        pool = np.flatnonzero(np.diff(pif.indptr) > 0)
-        if self.max_pool is not None and len(pool) > self.max_pool:
-            # Not in the paper: a random pool bounds the cost on very large customer bases.
-            rng = np.random.default_rng(self.random_state)
-            pool = np.sort(rng.choice(pool, self.max_pool, replace=False))
-        self.pool_ = pool
-        self.pool_pif_ = pif[pool].tocsr()
+        return pif
+
+    def refreshed(self, history: OrderHistory, codes: np.ndarray) -> TIFUKNN:
+        """A copy for the customers of ``history`` (their complete lines), same neighbour pool.
+
+        ``codes`` are their codes in the fitted history (-1 if new), so that a customer is
+        still never their own neighbour.
+        """
+        fresh = copy.copy(self)
+        fresh.pif_ = self._pif(history)
+        fresh.sq_norms_ = np.asarray(fresh.pif_.multiply(fresh.pif_).sum(axis=1)).ravel()
+        fresh.codes_ = np.asarray(codes, dtype=np.int64)
+        return fresh
 
     def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
         own, neighbours = self.components(customers)
@@ -84,9 +105,10 @@ class TIFUKNN(Recommender):
             return own, np.zeros(own.shape, dtype=np.float32)
         # Squared Euclidean distances to the pool, from the sparse inner products.
         dots = (own @ self.pool_pif_.T).toarray()
-        dist = self.sq_norms_[customers, None] + self.sq_norms_[None, self.pool_] - 2.0 * dots
-        position = np.searchsorted(self.pool_, customers)
-        in_pool = self.pool_[np.minimum(position, len(self.pool_) - 1)] == customers
+        dist = self.sq_norms_[customers, None] + self.pool_sq_norms_[None, :] - 2.0 * dots
+        codes = customers if self.codes_ is None else self.codes_[customers]
+        position = np.searchsorted(self.pool_, codes)
+        in_pool = self.pool_[np.minimum(position, len(self.pool_) - 1)] == codes
         dist[np.flatnonzero(in_pool), position[in_pool]] = np.inf  # never one's own neighbour
         neighbours = np.argpartition(dist, k - 1, axis=1)[:, :k]
         select = sp.csr_matrix(

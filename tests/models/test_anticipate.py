@@ -6,7 +6,7 @@ import pytest
 
 from recsys.models import AnticipationModel
 from recsys.models.copurchase import CoPurchase
-from tests.helpers import START, history_from_rows
+from tests.helpers import START, fortnightly_rows, history_from_rows
 
 
 def synthetic_rows(seed: int = 0) -> list[tuple]:
@@ -144,3 +144,56 @@ def test_choose_horizon_adapts_to_cadence():
     monthly = history_from_rows([("a", f"o{i}", 31 * i, "x") for i in range(8)])
     assert choose_horizon(weekly) == 7
     assert choose_horizon(monthly) == 30
+
+
+def _recent(customer, order, day, product, quantity=1):
+    return pd.DataFrame(
+        {
+            "customer_id": [customer],
+            "order_id": [order],
+            "product_id": [product],
+            "timestamp": [START + pd.Timedelta(days=day)],
+            "quantity": [quantity],
+        }
+    )
+
+
+def test_a_product_just_bought_is_no_longer_due():
+    weeks = 12
+    history = history_from_rows(fortnightly_rows(weeks=weeks))
+    model = AnticipationModel(horizon_days=7).fit(history)
+    as_of = START.normalize() + pd.Timedelta(days=7 * weeks)
+    c0 = _code(history, "c0")
+    before = model.predict(np.array([c0]), k=2, as_of=as_of)
+    assert "filter" in set(history.product_ids[before["product"]])
+
+    # c0 orders the filter a day early: the next one is two weeks away, outside the horizon.
+    updated = model.with_recent_orders(_recent("c0", "c0-late", 7 * weeks - 1, "filter", 2))
+    assert list(updated.customer_ids_) == ["c0"]
+    after = updated.predict(np.array([0]), k=10, as_of=as_of)
+    names = list(history.product_ids[after["product"]])
+    assert "filter" not in names[:2]
+    if "filter" in names:
+        filt = after.iloc[names.index("filter")]
+        assert filt["expected_date"] == START.normalize() + pd.Timedelta(days=7 * weeks + 13)
+        assert filt["probability"] < before["probability"].min() / 2
+
+
+def test_a_new_customers_first_order_steers_their_list(fitted):
+    history, model = fitted
+    updated = model.with_recent_orders(_recent("zed", "zed-1", 64, "printer"))
+    items = updated.predict(np.array([0]), k=5, as_of=START.normalize() + pd.Timedelta(days=65))
+    names = list(history.product_ids[items["product"]])
+    assert "toner" in names[:3]
+    assert items.iloc[names.index("toner")]["reason"] == "bought_with"
+
+
+def test_recent_orders_of_unknown_products_leave_the_customer_as_they_were(fitted):
+    history, model = fitted
+    as_of = START.normalize() + pd.Timedelta(days=66)
+    before = model.predict(np.array([_code(history, "amy")]), k=5, as_of=as_of)
+    updated = model.with_recent_orders(_recent("amy", "amy-x", 65, "unheard-of"))
+    after = updated.predict(np.array([0]), k=5, as_of=as_of)
+    assert list(after["product"]) == list(before["product"])
+    stranger = model.with_recent_orders(_recent("zed", "zed-x", 65, "unheard-of"))
+    assert (stranger.predict(np.array([0]), k=3)["reason"] == "popular").all()
