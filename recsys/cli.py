@@ -74,7 +74,13 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Fit the anticipation model on every order in the file and write it as a "
         "new version under --models-dir (models/<version>/), then point models/current at it.",
     )
-    _add_data_arguments(train)
+    _add_data_arguments(train, required=False)
+    train.add_argument(
+        "--ingested",
+        metavar="DB",
+        help="also learn from the orders the service stored in this SQLite file "
+        "(RECSYS_ORDERS_DB); an order id in both is taken from --orders",
+    )
     train.add_argument(
         "--models-dir", default="models", help="where versions live (default models)"
     )
@@ -106,11 +112,25 @@ def _build_parser() -> argparse.ArgumentParser:
         help="give customers unknown to the model popular products instead of failing",
     )
     export.set_defaults(handler=_export)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the promoted model over HTTP (FastAPI under uvicorn)",
+        description="Start the API over models/current. Options override the RECSYS_* "
+        "environment variables documented in recsys.service.config.",
+    )
+    serve.add_argument("--models-dir", help="models directory (RECSYS_MODELS_DIR, default models)")
+    serve.add_argument("--orders-db", help="SQLite file of ingested orders (RECSYS_ORDERS_DB)")
+    serve.add_argument("--host", help="address (RECSYS_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (RECSYS_PORT, default 8000)")
+    serve.set_defaults(handler=_serve)
     return parser
 
 
-def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--orders", required=True, help="order history: .csv, .csv.gz or .parquet")
+def _add_data_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument(
+        "--orders", required=required, help="order history: .csv, .csv.gz or .parquet"
+    )
     layout = parser.add_mutually_exclusive_group()
     layout.add_argument("--preset", help="named source layout, e.g. online-retail")
     layout.add_argument(
@@ -128,7 +148,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace, extra=None):
     from recsys.data import CleaningPolicy, load_history
     from recsys.data.schema import parse_column_mapping
 
@@ -145,6 +165,7 @@ def _load(args: argparse.Namespace):
         preset=args.preset,
         columns=parse_column_mapping(args.columns) if args.columns else None,
         policy=CleaningPolicy.for_preset(args.preset, **overrides),
+        extra=extra,
     )
 
 
@@ -198,8 +219,23 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.horizon_days is not None and args.horizon_days < 1:
         raise ParameterError(f"--horizon-days must be at least 1, got {args.horizon_days}")
+    if not args.orders and not args.ingested:
+        raise ParameterError("give --orders FILE, --ingested DB, or both")
     started = time.perf_counter()
-    history = _load(args)
+    extra, ingested_through = None, None
+    if args.ingested:
+        from pathlib import Path
+
+        from recsys.service.store import OrderStore
+
+        if not Path(args.ingested).is_file():
+            raise ParameterError(f"--ingested {args.ingested}: no such file")
+        store = OrderStore(args.ingested)
+        ingested_through = store.last_seq()
+        extra = store.lines()
+        store.close()
+        log.info("train: %s stored order lines from %s", f"{len(extra):,}", args.ingested)
+    history = _load(args, extra)
     log.info(
         "train: %s lines, %s customers, %s products, %s .. %s",
         f"{history.n_lines:,}",
@@ -211,8 +247,12 @@ def _train(args: argparse.Namespace) -> int:
     model = AnticipationModel(horizon_days=args.horizon_days).fit(history)
     manifest = {
         "data": {
-            "source": str(args.orders),
-            "sha256": file_sha256(args.orders),
+            "source": str(args.orders) if args.orders else None,
+            "sha256": file_sha256(args.orders) if args.orders else None,
+            "ingested": str(args.ingested) if args.ingested else None,
+            # Stored orders up to this sequence number are in the model; the service applies
+            # only later ones live.
+            "ingested_through": ingested_through,
             "preset": args.preset,
             "columns": args.columns,
             "first_order": str(history.start),
@@ -257,6 +297,38 @@ def _export(args: argparse.Namespace) -> int:
         model, out, k=args.k, as_of=as_of, customer_ids=ids, allow_unknown=args.allow_unknown
     )
     print(f"wrote {rows:,} rows to {out} (model {manifest['version']})")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import dataclasses
+    from pathlib import Path
+
+    import uvicorn
+
+    from recsys.service.app import create_app
+    from recsys.service.config import Settings
+
+    settings = Settings.from_env()
+    overrides = {
+        "models_dir": Path(args.models_dir) if args.models_dir else None,
+        "orders_db": Path(args.orders_db) if args.orders_db else None,
+        "host": args.host,
+        "port": args.port,
+    }
+    settings = dataclasses.replace(
+        settings, **{k: v for k, v in overrides.items() if v is not None}
+    )
+    if not 1 <= settings.port <= 65535:
+        raise ParameterError(f"--port must be 1..65535, got {settings.port}")
+    print(f"serving on http://{settings.host}:{settings.port} (API docs at /docs)")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning" if args.quiet else "info",
+        access_log=False,
+    )
     return EXIT_OK
 
 

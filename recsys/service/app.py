@@ -1,0 +1,85 @@
+"""The FastAPI application: routers per resource, one error shape, metrics, model reload."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import pandas as pd
+from fastapi import FastAPI
+
+from recsys import __version__
+from recsys.service import errors
+from recsys.service.config import Settings
+from recsys.service.holder import ModelHolder
+from recsys.service.metrics import Metrics, MetricsMiddleware
+from recsys.service.routers import baskets, customers, health, model, orders, products
+from recsys.service.store import OrderStore
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Recommendations and demand anticipation from order history.
+
+* **customers**: each customer's "you'll need this next" list, with probabilities, expected
+  dates, usual quantities and reasons.
+* **baskets** and **products**: what goes with a cart or a product.
+* **orders**: live ingestion, applied at once and learned at the next training.
+
+Every route but `/healthz` and `/readyz` needs an API key in the `X-API-Key` header: a read key,
+or an ingest key for `POST /v1/orders`. Errors share one body: `{"error", "field", "detail"}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, clock: Callable[[], pd.Timestamp] = pd.Timestamp.now
+) -> FastAPI:
+    """The application over ``settings`` (default: from the environment).
+
+    ``clock`` gives "now" (the day lists are computed for unless a request names one).
+    """
+    settings = settings or Settings.from_env()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.auth_enabled:
+            log.warning(
+                "no API keys configured (RECSYS_READ_KEYS, RECSYS_INGEST_KEYS): "
+                "authentication is off"
+            )
+        store = OrderStore(settings.orders_path)
+        holder = ModelHolder(
+            settings.models_dir,
+            store,
+            poll_seconds=settings.reload_seconds,
+            cache_size=settings.cache_customers,
+            warm=settings.warm,
+            clock=clock,
+            on_load=lambda m, result: metrics.model_loaded(m.version if m else None, result),
+        )
+        app.state.store, app.state.holder = store, holder
+        holder.start()
+        if holder.current is None:
+            log.warning(
+                "no model in %s yet: /readyz answers 503 until one is promoted", settings.models_dir
+            )
+        try:
+            yield
+        finally:
+            holder.stop()
+            store.close()
+
+    app = FastAPI(
+        title="recsys",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings, app.state.metrics, app.state.clock = settings, metrics, clock
+    errors.install(app)
+    for router in (customers, baskets, products, orders, model, health):
+        app.include_router(router.router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

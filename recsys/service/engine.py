@@ -1,0 +1,267 @@
+"""What the service answers from: one loaded model, its per-day lists and the orders since.
+
+A customer's "next" list depends on the day asked about (due-ness moves with the clock) and on
+orders that arrived after training. Lists are computed by the model for a (customer, day) the
+first time they are asked for, kept in a bounded LRU cache, and dropped when an order of that
+customer arrives; `ServingModel.warm` precomputes the day's lists of every known customer in
+the background, so a storefront's requests are answered from memory. Orders ingested after
+training are applied through `AnticipationModel.with_recent_orders`: the customer's own
+statistics are rebuilt from their fitted lines plus the new ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsys.data import schema
+from recsys.models.anticipate import AnticipationModel
+
+log = logging.getLogger(__name__)
+
+#: Items computed per customer list; the API's largest k.
+LIST_SIZE = 100
+#: How much a customer's ingested products count, next to the cart, in basket completion.
+CUSTOMER_ANCHOR_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class ItemList:
+    """A ranked list in columns (product codes and what the API shows of each)."""
+
+    product: np.ndarray
+    score: np.ndarray
+    probability: np.ndarray
+    expected_date: np.ndarray  # datetime64[s], NaT where there is no cycle
+    expected_quantity: np.ndarray
+    reason: np.ndarray
+    reason_text: np.ndarray
+    cold_start: bool
+
+    @classmethod
+    def from_frame(cls, items: pd.DataFrame, cold_start: bool) -> ItemList:
+        return cls(
+            items["product"].to_numpy(np.int64),
+            items["score"].to_numpy(np.float64),
+            items["probability"].to_numpy(np.float64),
+            items["expected_date"].to_numpy("datetime64[s]"),
+            items["expected_quantity"].to_numpy(np.float64),
+            items["reason"].to_numpy(object),
+            items["reason_text"].to_numpy(object),
+            cold_start,
+        )
+
+
+class UnknownProduct(LookupError):
+    """A product id the model has never seen."""
+
+
+class ServingModel:
+    """A loaded model version with its list cache and the orders ingested since training.
+
+    Thread-safe: requests, ingestion and warming may run concurrently.
+    """
+
+    def __init__(
+        self,
+        model: AnticipationModel,
+        manifest: dict[str, Any],
+        path: Path,
+        recent_lines: pd.DataFrame | None = None,
+        cache_size: int = 50_000,
+    ) -> None:
+        self.model = model
+        self.manifest = manifest
+        self.path = path
+        self.version: str = manifest["version"]
+        self.cache_size = cache_size
+        self._customers = pd.Index(model.customer_ids_)
+        self._products = pd.Index(model.product_ids_)
+        # customer -> {day -> list}, least recently used customer first.
+        self._lists: OrderedDict[str, dict[np.datetime64, ItemList]] = OrderedDict()
+        self._recent: dict[str, pd.DataFrame] = {}
+        self._epoch: dict[str, int] = {}  # per customer, bumped by each ingested order
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        if recent_lines is not None and len(recent_lines):
+            self.apply_orders(recent_lines)
+
+    # ------------------------------------------------------------------------- facts
+    @property
+    def fitted_until(self) -> pd.Timestamp:
+        return self.model.fitted_until_
+
+    def knows_customer(self, customer_id: str) -> bool:
+        return self._customers.get_indexer([customer_id])[0] >= 0 or customer_id in self._recent
+
+    def product_name(self, codes: np.ndarray) -> np.ndarray:
+        return self.model.display_names_[codes]
+
+    def product_category(self, codes: np.ndarray) -> np.ndarray | None:
+        categories = self.model.product_categories_
+        return None if categories is None else categories[codes]
+
+    @property
+    def has_categories(self) -> bool:
+        return self.model.product_categories_ is not None
+
+    def product_codes(self, product_ids: list[str]) -> np.ndarray:
+        """Codes of product ids, -1 for ids the model does not know."""
+        return self._products.get_indexer(pd.Index(product_ids, dtype=object))
+
+    # ------------------------------------------------------------------ "next" lists
+    def next_items(self, customer_id: str, day: pd.Timestamp) -> ItemList:
+        """The customer's ranked list for a day, from the cache or computed."""
+        cached = self.cached(customer_id, day)
+        if cached is not None:
+            return cached
+        with self._lock:
+            recent = self._recent.get(customer_id)
+            epoch = self._epoch.get(customer_id, 0)
+        items = self._compute([customer_id], day, recent)[0]
+        self._remember(customer_id, _day(day), items, epoch)
+        return items
+
+    def cached(self, customer_id: str, day: pd.Timestamp) -> ItemList | None:
+        """The list if it is in the cache (no computation: safe on the event loop)."""
+        with self._lock:
+            days = self._lists.get(customer_id)
+            if days is None:
+                return None
+            self._lists.move_to_end(customer_id)
+            return days.get(_day(day))
+
+    def _remember(self, customer_id: str, day: np.datetime64, items: ItemList, epoch: int) -> None:
+        with self._lock:
+            if self._epoch.get(customer_id, 0) != epoch:
+                return  # an order arrived while the list was computed: it is stale already
+            days = self._lists.setdefault(customer_id, {})
+            if len(days) >= 4:  # a few days per customer (today, tomorrow, tests' as_of)
+                days.pop(next(iter(days)))
+            days[day] = items
+            self._lists.move_to_end(customer_id)
+            while len(self._lists) > self.cache_size:
+                self._lists.popitem(last=False)
+
+    def _compute(
+        self, customer_ids: list[str], day: pd.Timestamp, recent: pd.DataFrame | None
+    ) -> list[ItemList]:
+        """Lists of several customers (``recent``: new lines of the first and only one)."""
+        as_of = day.normalize()
+        model = self.model
+        if recent is not None:
+            # Orders of the day asked about or later do not exist yet, as of that day.
+            recent = recent[recent[schema.TIMESTAMP] < as_of]
+        if recent is not None and len(recent):
+            model = model.with_recent_orders(recent)
+            codes = np.zeros(1, dtype=np.int64)
+        else:
+            codes = self._customers.get_indexer(pd.Index(customer_ids, dtype=object))
+        items = model.predict(codes, k=LIST_SIZE, as_of=max(as_of, model.fitted_until_))
+        known = (codes >= 0) & (codes < model.n_customers_)
+        rows = items["row"].to_numpy()
+        bounds = np.searchsorted(rows, np.arange(len(codes) + 1))
+        return [
+            ItemList.from_frame(items.iloc[bounds[i] : bounds[i + 1]], cold_start=not known[i])
+            for i in range(len(codes))
+        ]
+
+    def warm(self, day: pd.Timestamp, batch: int = 500) -> None:
+        """Compute the day's list of every known customer into the cache, in batches."""
+        ids = list(self.model.customer_ids_[: self.cache_size])
+        started = time.perf_counter()
+        for start in range(0, len(ids), batch):
+            if self._stop.is_set():
+                return
+            chunk = [c for c in ids[start : start + batch] if c not in self._recent]
+            if not chunk:
+                continue
+            for customer_id, items in zip(chunk, self._compute(chunk, day, None), strict=True):
+                self._remember(customer_id, _day(day), items, 0)
+            done = min(start + batch, len(ids))
+            if done == len(ids) or (start // batch) % 20 == 0:
+                log.info(
+                    "model %s: %d/%d lists for %s ready (%.0f/s)",
+                    self.version,
+                    done,
+                    len(ids),
+                    f"{day:%Y-%m-%d}",
+                    done / max(time.perf_counter() - started, 1e-9),
+                )
+
+    def stop(self) -> None:
+        """Ask a running `warm` to stop (the model is being replaced)."""
+        self._stop.set()
+
+    # --------------------------------------------------------------------- ingestion
+    def apply_orders(self, lines: pd.DataFrame) -> None:
+        """Take new order lines (canonical columns) into account for their customers.
+
+        Lines of an order already applied are ignored."""
+        for customer_id, group in lines.groupby(schema.CUSTOMER_ID, sort=False):
+            with self._lock:
+                previous = self._recent.get(customer_id)
+                merged = group if previous is None else pd.concat([previous, group])
+                # Idempotent: a reload may hand over an order this model was given already.
+                merged = merged.drop_duplicates([schema.ORDER_ID, schema.PRODUCT_ID])
+                self._recent[customer_id] = merged.sort_values(schema.TIMESTAMP, kind="stable")
+                self._epoch[customer_id] = self._epoch.get(customer_id, 0) + 1
+                self._lists.pop(customer_id, None)
+
+    @property
+    def orders_since_training(self) -> int:
+        """Orders ingested after this model was trained (applied live)."""
+        with self._lock:
+            return sum(frame[schema.ORDER_ID].nunique() for frame in self._recent.values())
+
+    def recent_products(self, customer_id: str) -> np.ndarray:
+        """Codes of known products in the customer's ingested orders."""
+        with self._lock:
+            recent = self._recent.get(customer_id)
+        if recent is None:
+            return np.zeros(0, dtype=np.int64)
+        codes = self.product_codes(list(recent[schema.PRODUCT_ID]))
+        return np.unique(codes[codes >= 0])
+
+    # ------------------------------------------------------------------ co-purchase
+    def complements(
+        self, anchors: np.ndarray, k: int, weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Products bought with the anchors: (codes, scores, anchor of each, its share).
+
+        Scores are the summed cosine association (weighted per anchor); the anchor is the
+        basket product most associated with each complement and the share is the fraction of
+        the anchor's orders that also hold the complement (for the reason text). Never returns
+        an anchor.
+        """
+        basket = self.model.state_.basket_
+        w = np.zeros(basket.similarity_.shape[0], dtype=np.float32)
+        w[anchors] = 1.0 if weights is None else weights
+        scores = np.asarray(basket.similarity_.T @ w).ravel()
+        scores[anchors] = 0.0
+        best = np.argsort(-scores, kind="stable")[:k]
+        best = best[scores[best] > 0]
+        if len(best) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, np.zeros(0), empty, np.zeros(0)
+        links = basket.similarity_[anchors][:, best].toarray() * w[anchors, None]
+        anchor = anchors[np.argmax(links, axis=0)]
+        share = np.asarray(basket.confidence_[anchor, best]).ravel()
+        return best, scores[best], anchor, share
+
+    def popular(self, k: int) -> ItemList:
+        """The cold-start list: what most customers bought lately."""
+        items = self.model.predict(np.array([-1]), k=k)
+        return ItemList.from_frame(items, cold_start=True)
+
+
+def _day(day: pd.Timestamp) -> np.datetime64:
+    return np.datetime64(day.normalize(), "s")

@@ -1,0 +1,39 @@
+"""``/v1/baskets``: complete a cart."""
+
+from __future__ import annotations
+
+import numpy as np
+from fastapi import APIRouter, Depends
+
+from recsys.service.deps import Model, require_read
+from recsys.service.engine import CUSTOMER_ANCHOR_WEIGHT
+from recsys.service.routers.products import complement_items
+from recsys.service.schemas import BasketRequest, BasketResponse, Error
+
+router = APIRouter(prefix="/v1/baskets", tags=["baskets"], dependencies=[Depends(require_read)])
+
+
+@router.post(
+    "/complete",
+    response_model=BasketResponse,
+    summary="Complete a cart",
+    responses={401: {"model": Error}, 403: {"model": Error}, 422: {"model": Error}},
+)
+def complete(body: BasketRequest, model: Model) -> BasketResponse:
+    """Products that go with the cart, from orders that held the same products; never a
+    product already in the cart. With a `customer_id`, the products of the customer's orders
+    posted since training count too (at half weight), so a new customer's first orders steer
+    the suggestions. Cart products the model does not know are named in `warnings`."""
+    codes = model.product_codes(body.items)
+    unknown = [item for item, code in zip(body.items, codes, strict=True) if code < 0]
+    cart = np.unique(codes[codes >= 0])
+    anchors, weights = cart, np.ones(len(cart), dtype=np.float32)
+    if body.customer_id is not None:
+        own = np.setdiff1d(model.recent_products(body.customer_id), cart)
+        anchors = np.r_[cart, own]
+        weights = np.r_[weights, np.full(len(own), CUSTOMER_ANCHOR_WEIGHT, dtype=np.float32)]
+    warnings = [f"unknown product '{item}' (not in model {model.version})" for item in unknown[:20]]
+    if len(unknown) > 20:
+        warnings.append(f"... and {len(unknown) - 20} more unknown products")
+    items = complement_items(model, anchors, body.k, weights) if len(anchors) else []
+    return BasketResponse(model_version=model.version, items=items, warnings=warnings)

@@ -1,0 +1,106 @@
+"""``/v1/customers``: each customer's "you'll need this next" list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Path, Query
+from starlette.concurrency import run_in_threadpool
+
+from recsys.service.deps import Model, Now, require_read
+from recsys.service.engine import ItemList, ServingModel
+from recsys.service.errors import invalid
+from recsys.service.schemas import Error, Item, NextItems
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"], dependencies=[Depends(require_read)])
+
+
+@router.get(
+    "/{customer_id}/next",
+    response_model=NextItems,
+    summary="What this customer will need next",
+    responses={401: {"model": Error}, 403: {"model": Error}, 422: {"model": Error}},
+)
+async def next_items(
+    model: Model,
+    now: Now,
+    customer_id: Annotated[str, Path(min_length=1, max_length=200)],
+    k: Annotated[int, Query(ge=1, le=100, description="items to return")] = 10,
+    category: Annotated[
+        str | None, Query(max_length=200, description="only products of this category")
+    ] = None,
+    exclude: Annotated[
+        str | None,
+        Query(max_length=20_000, description="comma-separated product ids to leave out"),
+    ] = None,
+    as_of: Annotated[
+        dt.date | None, Query(description="the day to answer for (default: today)")
+    ] = None,
+) -> NextItems:
+    """Ranked products with the probability of buying each within the model's horizon, the
+    expected date and usual quantity of repeat items, and a reason to say out loud.
+
+    A customer the model has never seen gets the popular products of the moment and
+    `cold_start: true`. Orders posted to `/v1/orders` count at once.
+    """
+    if category is not None and not model.has_categories:
+        raise invalid("query.category", "this model's data has no product categories")
+    day = _day(model, now, as_of)
+    items = model.cached(customer_id, day)
+    if items is None:
+        items = await run_in_threadpool(model.next_items, customer_id, day)
+    return NextItems(
+        customer_id=customer_id,
+        as_of=day.date(),
+        horizon_days=model.model.horizon_days_,
+        cold_start=items.cold_start,
+        model_version=model.version,
+        items=_select(model, items, k, category, exclude),
+    )
+
+
+def _day(model: ServingModel, now: pd.Timestamp, as_of: dt.date | None) -> pd.Timestamp:
+    last = model.fitted_until.normalize()
+    if as_of is None:
+        # A clock behind the data (a replayed history) answers for the day after it.
+        return max(now.normalize(), last)
+    day = pd.Timestamp(as_of)
+    if day < last:
+        raise invalid(
+            "query.as_of",
+            f"{as_of} is before the last day the model learned from ({last:%Y-%m-%d}); "
+            f"a model cannot answer for its own past",
+        )
+    return day
+
+
+def _select(
+    model: ServingModel, items: ItemList, k: int, category: str | None, exclude: str | None
+) -> list[Item]:
+    keep = np.ones(len(items.product), dtype=bool)
+    if exclude:
+        left_out = model.product_codes([p.strip() for p in exclude.split(",") if p.strip()])
+        keep &= ~np.isin(items.product, left_out)
+    if category is not None:
+        keep &= model.product_category(items.product) == category
+    chosen = np.flatnonzero(keep)[:k]
+    names = model.product_name(items.product[chosen])
+    ids = model.model.product_ids_[items.product[chosen]]
+    return [
+        Item(
+            product_id=str(ids[j]),
+            name=None if names[j] is None else str(names[j]),
+            rank=j + 1,
+            probability=float(items.probability[i]),
+            expected_date=None
+            if np.isnat(items.expected_date[i])
+            else pd.Timestamp(items.expected_date[i]).date(),
+            expected_quantity=float(items.expected_quantity[i]),
+            reason=items.reason[i],
+            reason_text=items.reason_text[i],
+        )
+        for j, i in enumerate(chosen)
+    ]

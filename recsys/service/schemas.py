@@ -1,0 +1,140 @@
+"""Request and response bodies of the API (they are its OpenAPI documentation too)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from recsys.models.reasons import REASON_CODES
+
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Literal[REASON_CODES]  # type: ignore[valid-type]
+
+
+class Item(BaseModel):
+    """One product of a customer's "you'll need this next" list."""
+
+    product_id: str
+    name: str | None = Field(None, description="product name, when the data has one")
+    rank: int = Field(description="1 = most likely")
+    probability: float = Field(
+        ge=0, le=1, description="probability of buying it within the model's horizon"
+    )
+    expected_date: dt.date | None = Field(
+        None, description="when the customer's usual interval says it is needed (repeat items)"
+    )
+    expected_quantity: float = Field(description="the customer's usual quantity")
+    reason: Reason = Field(description="due, overdue, bought_with, similar_customers or popular")
+    reason_text: str = Field(description="a reason a person can say out loud")
+
+
+class NextItems(BaseModel):
+    customer_id: str
+    as_of: dt.date = Field(description="the day the list is for")
+    horizon_days: int = Field(description="the window the probabilities are about")
+    cold_start: bool = Field(description="true when nothing is known of the customer")
+    model_version: str
+    items: list[Item]
+
+
+class BasketRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"items": ["85123A"], "k": 5}})
+
+    customer_id: Identifier | None = Field(
+        None, description="the shopper, if known: their recent orders steer the suggestions"
+    )
+    items: list[Identifier] = Field(
+        min_length=1, max_length=500, description="product ids in the cart"
+    )
+    k: int = Field(10, ge=1, le=100, description="how many complements")
+
+
+class Complement(BaseModel):
+    """A product that goes with the cart (or the product)."""
+
+    product_id: str
+    name: str | None = None
+    rank: int
+    score: float = Field(description="association strength (cosine of shared orders, summed)")
+    anchor_product_id: str = Field(description="the cart product it goes with most")
+    reason_text: str
+
+
+class BasketResponse(BaseModel):
+    model_version: str
+    items: list[Complement]
+    warnings: list[str] = Field(
+        default_factory=list, description="e.g. cart products the model does not know"
+    )
+
+
+class ComplementsResponse(BaseModel):
+    product_id: str
+    model_version: str
+    items: list[Complement]
+
+
+class OrderLine(BaseModel):
+    product_id: Identifier
+    quantity: float = Field(1.0, gt=0, le=1e6, allow_inf_nan=False)
+    price: float | None = Field(None, ge=0, le=1e9, allow_inf_nan=False)
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "order_id": "A-1001",
+                "customer_id": "12347",
+                "timestamp": "2011-12-10T10:30:00",
+                "lines": [{"product_id": "85123A", "quantity": 6}],
+            }
+        }
+    )
+
+    order_id: Identifier = Field(description="idempotency key: resending an order is a no-op")
+    customer_id: Identifier
+    timestamp: dt.datetime = Field(description="ISO 8601; an offset is converted to UTC")
+    lines: list[OrderLine] = Field(min_length=1, max_length=10_000)
+
+
+class OrderBatch(BaseModel):
+    orders: list[Order] = Field(min_length=1, max_length=10_000)
+
+
+class IngestResult(BaseModel):
+    stored: int = Field(description="orders stored now")
+    duplicates: int = Field(description="orders already stored identically (ignored)")
+    unknown_products: list[str] = Field(
+        default_factory=list,
+        description="product ids the serving model does not know (stored; learned at the "
+        "next training)",
+    )
+
+
+class ModelInfo(BaseModel):
+    version: str
+    created: str
+    horizon_days: int
+    first_order: str
+    last_order: str
+    customers: int
+    products: int
+    lines: int
+    validation: dict[str, float] = Field(
+        description="metrics on the model's own most recent inner period"
+    )
+    orders_since_training: int = Field(description="orders ingested since, applied live")
+
+
+class Status(BaseModel):
+    status: str
+    model_version: str | None = None
+
+
+class Error(BaseModel):
+    error: str = Field(description="what is wrong, in one line")
+    field: str | None = Field(None, description="the field at fault, e.g. query.k")
+    detail: list[dict] | None = Field(None, description="every problem, for validation errors")

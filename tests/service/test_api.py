@@ -1,0 +1,258 @@
+"""Every route and its errors through FastAPI's TestClient, over a model really trained."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.service.conftest import DUE_DAY, WEEKS, make_client, order
+
+
+def _next(client, customer="c0", **params):
+    params.setdefault("as_of", DUE_DAY.isoformat())
+    return client.get(f"/v1/customers/{customer}/next", params=params)
+
+
+def _products(response):
+    return [item["product_id"] for item in response.json()["items"]]
+
+
+def test_next_lists_the_due_item_with_its_date_quantity_and_reason(client):
+    response = _next(client, k=3)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["cold_start"] is False
+    assert body["as_of"] == DUE_DAY.isoformat()
+    assert body["horizon_days"] == 7
+    items = {item["product_id"]: item for item in body["items"]}
+    assert len(body["items"]) == 3
+    assert [item["rank"] for item in body["items"]] == [1, 2, 3]
+    filt = items["filter"]
+    assert filt["reason"] in ("due", "overdue")
+    assert filt["expected_quantity"] == 2
+    assert dt.date.fromisoformat(filt["expected_date"]) == DUE_DAY
+    assert "every ~14 days" in filt["reason_text"]
+    probabilities = [item["probability"] for item in body["items"]]
+    assert all(0 <= p <= 1 for p in probabilities)
+
+
+def test_unknown_customer_gets_popular_items_and_cold_start(client):
+    body = _next(client, "someone-new", k=4).json()
+    assert body["cold_start"] is True
+    assert len(body["items"]) == 4
+    assert {item["reason"] for item in body["items"]} == {"popular"}
+    assert body["items"][0]["product_id"] == "milk"  # every customer's weekly staple
+
+
+def test_exclude_and_k(client):
+    everything = _products(_next(client, k=5))
+    response = _next(client, k=5, exclude=f"{everything[0]},{everything[1]},not-a-product")
+    assert response.status_code == 200
+    assert _products(response) == everything[2:] + _products(response)[3:]
+    assert everything[0] not in _products(response)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"k": 0}, "query.k"),
+        ({"k": 101}, "query.k"),
+        ({"k": "ten"}, "query.k"),
+        ({"as_of": "2024-13-45"}, "query.as_of"),
+        ({"as_of": "2023-01-01"}, "query.as_of"),  # before the model's data ends
+        ({"category": "dairy"}, "query.category"),  # the data has no categories
+    ],
+)
+def test_next_rejects_bad_parameters_naming_the_field(client, params, field):
+    response = _next(client, **params)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["field"] == field
+    assert body["error"].startswith(field)
+
+
+def test_basket_completion_never_returns_a_cart_item_and_warns_of_unknown_ones(client):
+    response = client.post(
+        "/v1/baskets/complete", json={"items": ["milk", "filter", "mystery"], "k": 5}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    products = [item["product_id"] for item in body["items"]]
+    assert products and not {"milk", "filter"} & set(products)
+    assert len(products) <= 5
+    assert body["warnings"] == [f"unknown product 'mystery' (not in model {body['model_version']})"]
+    assert all(item["anchor_product_id"] in ("milk", "filter") for item in body["items"])
+    scores = [item["score"] for item in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"items": [], "k": 3}, "body.items"),
+        ({"items": ["milk"], "k": 0}, "body.k"),
+        ({"items": ["milk"], "k": 1000}, "body.k"),
+        ({"items": [""], "k": 3}, "body.items.0"),
+        ({"k": 3}, "body.items"),
+    ],
+)
+def test_basket_errors_name_the_field(client, body, field):
+    response = client.post("/v1/baskets/complete", json=body)
+    assert response.status_code == 422
+    assert response.json()["field"] == field
+
+
+def test_basket_of_only_unknown_products_is_empty_with_warnings(client):
+    body = client.post("/v1/baskets/complete", json={"items": ["x", "y"]}).json()
+    assert body["items"] == []
+    assert len(body["warnings"]) == 2
+
+
+def test_product_complements(client):
+    response = client.get("/v1/products/milk/complements", params={"k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["product_id"] == "milk"
+    assert 0 < len(body["items"]) <= 3
+    assert "milk" not in [item["product_id"] for item in body["items"]]
+    assert all(item["reason_text"].startswith("bought with milk") for item in body["items"])
+
+
+def test_unknown_product_complements_is_404(client):
+    response = client.get("/v1/products/nothing-like-it/complements")
+    assert response.status_code == 404
+    assert response.json()["field"] == "path.product_id"
+
+
+def test_an_ingested_order_applies_at_once_and_is_idempotent(client):
+    assert "filter" in _products(_next(client, k=2))
+    new = order("late-1", "c0", 7 * WEEKS - 1, "filter", quantity=2)
+    first = client.post("/v1/orders", json=new)
+    assert first.status_code == 201
+    assert first.json() == {"stored": 1, "duplicates": 0, "unknown_products": []}
+    assert "filter" not in _products(_next(client, k=2))
+    again = client.post("/v1/orders", json=new)
+    assert again.status_code == 200
+    assert again.json()["duplicates"] == 1
+    assert client.get("/v1/model").json()["orders_since_training"] == 1
+
+
+def test_a_new_customers_orders_steer_their_list_and_cart(client):
+    client.post("/v1/orders", json=order("z-1", "zed", 7 * WEEKS - 2, "filter", "snack3"))
+    body = _next(client, "zed", k=5).json()
+    assert body["cold_start"] is False
+    cart = client.post(
+        "/v1/baskets/complete", json={"customer_id": "zed", "items": ["snack7"], "k": 10}
+    ).json()
+    anchors = {item["anchor_product_id"] for item in cart["items"]}
+    assert anchors & {"filter", "snack3"}
+
+
+def test_a_batch_with_a_conflicting_order_stores_nothing(client):
+    client.post("/v1/orders", json=order("b-1", "c1", 80, "milk"))
+    batch = {
+        "orders": [
+            order("b-2", "c2", 80, "milk"),
+            order("b-1", "c1", 80, "filter"),  # same id, different order
+        ]
+    }
+    response = client.post("/v1/orders", json=batch)
+    assert response.status_code == 409
+    assert "b-1" in response.json()["error"]
+    retry = client.post("/v1/orders", json={"orders": [order("b-2", "c2", 80, "milk")]})
+    assert retry.json()["stored"] == 1  # b-2 was not stored by the failed batch
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda o: o.update(lines=[]), "body.Order.lines"),
+        (lambda o: o["lines"][0].update(quantity=-1), "body.Order.lines.0.quantity"),
+        (lambda o: o["lines"][0].update(quantity=0), "body.Order.lines.0.quantity"),
+        (lambda o: o.update(timestamp="yesterday"), "body.Order.timestamp"),
+        (lambda o: o.update(timestamp="2999-01-01T00:00:00"), "body.timestamp"),
+        (lambda o: o.update(customer_id=""), "body.Order.customer_id"),
+        (lambda o: o.pop("order_id"), "body.Order.order_id"),
+    ],
+)
+def test_bad_orders_are_rejected_naming_the_field_and_nothing_is_stored(client, mutate, field):
+    body = order("bad-1", "c0", 80, "milk")
+    mutate(body)
+    response = client.post("/v1/orders", json=body)
+    assert response.status_code == 422
+    assert response.json()["field"] == field
+    assert client.get("/v1/model").json()["orders_since_training"] == 0
+
+
+def test_model_info(client, models_dir):
+    body = client.get("/v1/model").json()
+    assert body["version"] == (models_dir / "current").readlink().name
+    assert body["horizon_days"] == 7
+    assert body["last_order"].startswith("2024-03-2")
+    assert 0 <= body["validation"]["recall@10"] <= 1
+
+
+def test_health_readiness_and_metrics(client):
+    assert client.get("/healthz").json() == {"status": "ok", "model_version": None}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["model_version"]
+    _next(client)
+    client.post("/v1/orders", json=order("m-1", "c0", 80, "milk"))
+    text = client.get("/metrics").text
+    assert (
+        'recsys_requests_total{method="GET",route="/v1/customers/{customer_id}/next",status="200"} 1.0'
+        in text
+    )
+    assert (
+        'recsys_request_duration_seconds_bucket{le="0.5",route="/v1/customers/{customer_id}/next"}'
+        in text
+    )
+    assert f'recsys_model_info{{version="{ready["model_version"]}"}} 1.0' in text
+    assert "recsys_orders_ingested_total 1.0" in text
+
+
+def test_without_a_model_the_service_is_alive_but_not_ready(tmp_path):
+    with make_client(tmp_path / "empty") as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 503
+        response = _next(client)
+        assert response.status_code == 503
+        assert "no model" in response.json()["error"]
+
+
+def test_api_keys(models_dir):
+    with make_client(
+        models_dir, read_keys=frozenset({"r-key"}), ingest_keys=frozenset({"i-key"})
+    ) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+        assert _next(client).status_code == 401
+        assert client.get("/v1/model", headers={"X-API-Key": "wrong"}).status_code == 401
+        assert client.get("/v1/model", headers={"X-API-Key": "i-key"}).status_code == 403
+        assert client.get("/v1/model", headers={"X-API-Key": "r-key"}).status_code == 200
+        assert client.get("/metrics", headers={"X-API-Key": "r-key"}).status_code == 200
+        new = order("k-1", "c0", 80, "milk")
+        assert client.post("/v1/orders", json=new).status_code == 401
+        denied = client.post("/v1/orders", json=new, headers={"X-API-Key": "r-key"})
+        assert denied.status_code == 403
+        assert "ingest" in denied.json()["error"]
+        assert (
+            client.post("/v1/orders", json=new, headers={"X-API-Key": "i-key"}).status_code == 201
+        )
+
+
+def test_openapi_documents_every_route(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/v1/customers/{customer_id}/next",
+        "/v1/baskets/complete",
+        "/v1/products/{product_id}/complements",
+        "/v1/orders",
+        "/v1/model",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ):
+        assert path in paths
+    assert client.get("/docs").status_code == 200
