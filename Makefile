@@ -15,12 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Trains on the bundled sample when no model is promoted yet, then writes every customer's
-# top-10 (the service of issue #4 will replace this last step).
+# Trains on the bundled sample when no model is promoted yet, then serves it on
+# http://127.0.0.1:8000 (RECSYS_* variables configure it; see README).
 run: install
 	@test -e models/current || $(BIN)/recsys train --orders $(SAMPLE) --preset online-retail
-	$(BIN)/recsys export --k 10 --out models/recommendations.csv
-	@head -n 11 models/recommendations.csv
+	$(BIN)/recsys serve
 
 test: install
 	$(BIN)/ruff check recsys tests benchmarks
@@ -31,6 +30,7 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/evaluate.py
+	$(BIN)/python benchmarks/serve_load.py
 	$(BIN)/python benchmarks/scale.py
 
 clean:
