@@ -321,6 +321,9 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if not 1 <= settings.port <= 65535:
         raise ParameterError(f"--port must be 1..65535, got {settings.port}")
+    from recsys.service.store import OrderStore
+
+    OrderStore(settings.orders_path).close()  # a bad database path fails here, in one line
     print(f"serving on http://{settings.host}:{settings.port} (API docs at /docs)")
     uvicorn.run(
         create_app(settings),

@@ -33,9 +33,12 @@ LIST_SIZE = 100
 CUSTOMER_ANCHOR_WEIGHT = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass
 class ItemList:
-    """A ranked list in columns (product codes and what the API shows of each)."""
+    """A ranked list in columns (product codes and what the API shows of each).
+
+    ``rows`` holds the items as JSON-ready dicts, built on first use (`ServingModel.rows`).
+    """
 
     product: np.ndarray
     score: np.ndarray
@@ -45,6 +48,7 @@ class ItemList:
     reason: np.ndarray
     reason_text: np.ndarray
     cold_start: bool
+    rows: list[dict[str, Any]] | None = None
 
     @classmethod
     def from_frame(cls, items: pd.DataFrame, cold_start: bool) -> ItemList:
@@ -58,10 +62,6 @@ class ItemList:
             items["reason_text"].to_numpy(object),
             cold_start,
         )
-
-
-class UnknownProduct(LookupError):
-    """A product id the model has never seen."""
 
 
 class ServingModel:
@@ -116,6 +116,27 @@ class ServingModel:
     def product_codes(self, product_ids: list[str]) -> np.ndarray:
         """Codes of product ids, -1 for ids the model does not know."""
         return self._products.get_indexer(pd.Index(product_ids, dtype=object))
+
+    def rows(self, items: ItemList) -> list[dict[str, Any]]:
+        """The list's items as JSON-ready dicts (fields of `schemas.Item`, rank 0)."""
+        if items.rows is None:
+            names = self.product_name(items.product)
+            ids = self.model.product_ids_[items.product]
+            dates = np.datetime_as_string(items.expected_date, unit="D")
+            items.rows = [
+                {
+                    "product_id": str(ids[i]),
+                    "name": None if names[i] is None else str(names[i]),
+                    "rank": 0,
+                    "probability": float(items.probability[i]),
+                    "expected_date": None if np.isnat(items.expected_date[i]) else str(dates[i]),
+                    "expected_quantity": float(items.expected_quantity[i]),
+                    "reason": str(items.reason[i]),
+                    "reason_text": str(items.reason_text[i]),
+                }
+                for i in range(len(items.product))
+            ]
+        return items.rows
 
     # ------------------------------------------------------------------ "next" lists
     def next_items(self, customer_id: str, day: pd.Timestamp) -> ItemList:

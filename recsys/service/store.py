@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from recsys.data import schema
-from recsys.exceptions import RecsysError
+from recsys.exceptions import DataError, RecsysError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -62,13 +62,16 @@ class OrderStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise DataError(f"order database {self.path}: cannot open ({exc})") from None
 
     def close(self) -> None:
         with self._lock:

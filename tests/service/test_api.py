@@ -6,12 +6,16 @@ import datetime as dt
 
 import pytest
 
+from recsys.service.schemas import BasketResponse, ComplementsResponse, NextItems
 from tests.service.conftest import DUE_DAY, WEEKS, make_client, order
 
 
 def _next(client, customer="c0", **params):
     params.setdefault("as_of", DUE_DAY.isoformat())
-    return client.get(f"/v1/customers/{customer}/next", params=params)
+    response = client.get(f"/v1/customers/{customer}/next", params=params)
+    if response.status_code == 200:
+        NextItems.model_validate(response.json())  # the documented schema holds
+    return response
 
 
 def _products(response):
@@ -78,6 +82,7 @@ def test_basket_completion_never_returns_a_cart_item_and_warns_of_unknown_ones(c
     )
     assert response.status_code == 200
     body = response.json()
+    BasketResponse.model_validate(body)
     products = [item["product_id"] for item in body["items"]]
     assert products and not {"milk", "filter"} & set(products)
     assert len(products) <= 5
@@ -113,6 +118,7 @@ def test_product_complements(client):
     response = client.get("/v1/products/milk/complements", params={"k": 3})
     assert response.status_code == 200
     body = response.json()
+    ComplementsResponse.model_validate(body)
     assert body["product_id"] == "milk"
     assert 0 < len(body["items"]) <= 3
     assert "milk" not in [item["product_id"] for item in body["items"]]

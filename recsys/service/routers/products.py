@@ -6,6 +6,7 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
 
 from recsys.service.deps import Model, require_read
 from recsys.service.engine import ServingModel
@@ -21,11 +22,11 @@ router = APIRouter(prefix="/v1/products", tags=["products"], dependencies=[Depen
     summary="Frequently bought together",
     responses={401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}},
 )
-def complements(
+async def complements(
     model: Model,
     product_id: Annotated[str, Path(min_length=1, max_length=200)],
     k: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> ComplementsResponse:
+) -> JSONResponse:
     """Products most often in the same orders as this one, normalised so that products that
     are in every order do not crowd out the true complements (cosine of shared orders)."""
     code = model.product_codes([product_id])
@@ -33,9 +34,10 @@ def complements(
         raise ApiError(
             404, f"product '{product_id}' is unknown to model {model.version}", "path.product_id"
         )
-    return ComplementsResponse(
+    body = ComplementsResponse(
         product_id=product_id, model_version=model.version, items=complement_items(model, code, k)
     )
+    return JSONResponse(body.model_dump(mode="json"))
 
 
 def complement_items(
