@@ -1,4 +1,8 @@
-"""FastAPI dependencies: API-key checks, the serving model, the order store, the clock."""
+"""FastAPI dependencies: API-key checks, the serving model, the order store, the clock.
+
+All are ``async def`` although none awaits: FastAPI runs a plain ``def`` dependency in a worker
+thread, and a thread hop per dependency cost more than the whole cached "next" answer.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ _api_key = APIKeyHeader(
 )
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -43,15 +47,15 @@ def _check(request: Request, key: str | None, kind: str) -> None:
     raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": "X-API-Key"})
 
 
-def require_read(request: Request, key: Annotated[str | None, Security(_api_key)]) -> None:
+async def require_read(request: Request, key: Annotated[str | None, Security(_api_key)]) -> None:
     _check(request, key, "read")
 
 
-def require_ingest(request: Request, key: Annotated[str | None, Security(_api_key)]) -> None:
+async def require_ingest(request: Request, key: Annotated[str | None, Security(_api_key)]) -> None:
     _check(request, key, "ingest")
 
 
-def serving_model(request: Request) -> ServingModel:
+async def serving_model(request: Request) -> ServingModel:
     """The model serving now; a request keeps this one even if a reload swaps it meanwhile."""
     model = request.app.state.holder.current
     if model is None:
@@ -59,11 +63,11 @@ def serving_model(request: Request) -> ServingModel:
     return model
 
 
-def order_store(request: Request) -> OrderStore:
+async def order_store(request: Request) -> OrderStore:
     return request.app.state.store
 
 
-def now(request: Request) -> pd.Timestamp:
+async def now(request: Request) -> pd.Timestamp:
     return request.app.state.clock()
 
 

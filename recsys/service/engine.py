@@ -11,6 +11,7 @@ statistics are rebuilt from their fitted lines plus the new ones.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -33,22 +34,18 @@ LIST_SIZE = 100
 CUSTOMER_ANCHOR_WEIGHT = 0.5
 
 
-@dataclass
+@dataclass(frozen=True)
 class ItemList:
-    """A ranked list in columns (product codes and what the API shows of each).
-
-    ``rows`` holds the items as JSON-ready dicts, built on first use (`ServingModel.rows`).
-    """
+    """A ranked list in columns (product codes and what the API shows of each)."""
 
     product: np.ndarray
     score: np.ndarray
     probability: np.ndarray
-    expected_date: np.ndarray  # datetime64[s], NaT where there is no cycle
+    expected_date: np.ndarray  # ISO dates as str, "NaT" where there is no cycle
     expected_quantity: np.ndarray
     reason: np.ndarray
     reason_text: np.ndarray
     cold_start: bool
-    rows: list[dict[str, Any]] | None = None
 
     @classmethod
     def from_frame(cls, items: pd.DataFrame, cold_start: bool) -> ItemList:
@@ -56,7 +53,7 @@ class ItemList:
             items["product"].to_numpy(np.int64),
             items["score"].to_numpy(np.float64),
             items["probability"].to_numpy(np.float64),
-            items["expected_date"].to_numpy("datetime64[s]"),
+            np.datetime_as_string(items["expected_date"].to_numpy("datetime64[D]")).astype(object),
             items["expected_quantity"].to_numpy(np.float64),
             items["reason"].to_numpy(object),
             items["reason_text"].to_numpy(object),
@@ -83,10 +80,11 @@ class ServingModel:
         self.path = path
         self.version: str = manifest["version"]
         self.cache_size = cache_size
+        self.last_day: dt.date = model.fitted_until_.date()
         self._customers = pd.Index(model.customer_ids_)
         self._products = pd.Index(model.product_ids_)
         # customer -> {day -> list}, least recently used customer first.
-        self._lists: OrderedDict[str, dict[np.datetime64, ItemList]] = OrderedDict()
+        self._lists: OrderedDict[str, dict[dt.date, ItemList]] = OrderedDict()
         self._recent: dict[str, pd.DataFrame] = {}
         self._epoch: dict[str, int] = {}  # per customer, bumped by each ingested order
         self._lock = threading.Lock()
@@ -95,13 +93,6 @@ class ServingModel:
             self.apply_orders(recent_lines)
 
     # ------------------------------------------------------------------------- facts
-    @property
-    def fitted_until(self) -> pd.Timestamp:
-        return self.model.fitted_until_
-
-    def knows_customer(self, customer_id: str) -> bool:
-        return self._customers.get_indexer([customer_id])[0] >= 0 or customer_id in self._recent
-
     def product_name(self, codes: np.ndarray) -> np.ndarray:
         return self.model.display_names_[codes]
 
@@ -117,29 +108,13 @@ class ServingModel:
         """Codes of product ids, -1 for ids the model does not know."""
         return self._products.get_indexer(pd.Index(product_ids, dtype=object))
 
-    def rows(self, items: ItemList) -> list[dict[str, Any]]:
-        """The list's items as JSON-ready dicts (fields of `schemas.Item`, rank 0)."""
-        if items.rows is None:
-            names = self.product_name(items.product)
-            ids = self.model.product_ids_[items.product]
-            dates = np.datetime_as_string(items.expected_date, unit="D")
-            items.rows = [
-                {
-                    "product_id": str(ids[i]),
-                    "name": None if names[i] is None else str(names[i]),
-                    "rank": 0,
-                    "probability": float(items.probability[i]),
-                    "expected_date": None if np.isnat(items.expected_date[i]) else str(dates[i]),
-                    "expected_quantity": float(items.expected_quantity[i]),
-                    "reason": str(items.reason[i]),
-                    "reason_text": str(items.reason_text[i]),
-                }
-                for i in range(len(items.product))
-            ]
-        return items.rows
-
     # ------------------------------------------------------------------ "next" lists
-    def next_items(self, customer_id: str, day: pd.Timestamp) -> ItemList:
+    def today(self, now: pd.Timestamp) -> dt.date:
+        """The day "now" answers for: a clock behind the data (a replayed history) gives the
+        model's last day."""
+        return max(now.date(), self.last_day)
+
+    def next_items(self, customer_id: str, day: dt.date) -> ItemList:
         """The customer's ranked list for a day, from the cache or computed."""
         cached = self.cached(customer_id, day)
         if cached is not None:
@@ -148,19 +123,19 @@ class ServingModel:
             recent = self._recent.get(customer_id)
             epoch = self._epoch.get(customer_id, 0)
         items = self._compute([customer_id], day, recent)[0]
-        self._remember(customer_id, _day(day), items, epoch)
+        self._remember(customer_id, day, items, epoch)
         return items
 
-    def cached(self, customer_id: str, day: pd.Timestamp) -> ItemList | None:
+    def cached(self, customer_id: str, day: dt.date) -> ItemList | None:
         """The list if it is in the cache (no computation: safe on the event loop)."""
         with self._lock:
             days = self._lists.get(customer_id)
             if days is None:
                 return None
             self._lists.move_to_end(customer_id)
-            return days.get(_day(day))
+            return days.get(day)
 
-    def _remember(self, customer_id: str, day: np.datetime64, items: ItemList, epoch: int) -> None:
+    def _remember(self, customer_id: str, day: dt.date, items: ItemList, epoch: int) -> None:
         with self._lock:
             if self._epoch.get(customer_id, 0) != epoch:
                 return  # an order arrived while the list was computed: it is stale already
@@ -173,10 +148,10 @@ class ServingModel:
                 self._lists.popitem(last=False)
 
     def _compute(
-        self, customer_ids: list[str], day: pd.Timestamp, recent: pd.DataFrame | None
+        self, customer_ids: list[str], day: dt.date, recent: pd.DataFrame | None
     ) -> list[ItemList]:
         """Lists of several customers (``recent``: new lines of the first and only one)."""
-        as_of = day.normalize()
+        as_of = pd.Timestamp(day)
         model = self.model
         if recent is not None:
             # Orders of the day asked about or later do not exist yet, as of that day.
@@ -195,7 +170,7 @@ class ServingModel:
             for i in range(len(codes))
         ]
 
-    def warm(self, day: pd.Timestamp, batch: int = 500) -> None:
+    def warm(self, day: dt.date, batch: int = 500) -> None:
         """Compute the day's list of every known customer into the cache, in batches."""
         ids = list(self.model.customer_ids_[: self.cache_size])
         started = time.perf_counter()
@@ -206,7 +181,7 @@ class ServingModel:
             if not chunk:
                 continue
             for customer_id, items in zip(chunk, self._compute(chunk, day, None), strict=True):
-                self._remember(customer_id, _day(day), items, 0)
+                self._remember(customer_id, day, items, 0)
             done = min(start + batch, len(ids))
             if done == len(ids) or (start // batch) % 20 == 0:
                 log.info(
@@ -282,7 +257,3 @@ class ServingModel:
         """The cold-start list: what most customers bought lately."""
         items = self.model.predict(np.array([-1]), k=k)
         return ItemList.from_frame(items, cold_start=True)
-
-
-def _day(day: pd.Timestamp) -> np.datetime64:
-    return np.datetime64(day.normalize(), "s")

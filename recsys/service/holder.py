@@ -98,7 +98,7 @@ class ModelHolder:
                 self.on_load(fresh, "loaded")
         if self.warm:
             threading.Thread(
-                target=fresh.warm, args=(self.clock(),), name="warm-lists", daemon=True
+                target=fresh.warm, args=(fresh.today(self.clock()),), name="warm-lists", daemon=True
             ).start()
         return True
 
