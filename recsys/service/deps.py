@@ -22,10 +22,6 @@ _api_key = APIKeyHeader(
 )
 
 
-async def settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
 def _check(request: Request, key: str | None, kind: str) -> None:
     config: Settings = request.app.state.settings
     if not config.auth_enabled:
@@ -36,41 +32,51 @@ def _check(request: Request, key: str | None, kind: str) -> None:
             "missing API key: send it in the X-API-Key header",
             headers={"WWW-Authenticate": "X-API-Key"},
         )
+    given = key.encode()  # bytes: compare_digest refuses non-ASCII str
     wanted = config.read_keys if kind == "read" else config.ingest_keys
-    if any(secrets.compare_digest(key, k) for k in wanted):
+    if any(secrets.compare_digest(given, k.encode()) for k in wanted):
         return
     other = config.ingest_keys if kind == "read" else config.read_keys
-    if any(secrets.compare_digest(key, k) for k in other):
+    if any(secrets.compare_digest(given, k.encode()) for k in other):
         raise HTTPException(
             403, f"this API key may not {'read' if kind == 'read' else 'ingest orders'}"
         )
     raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": "X-API-Key"})
 
 
-async def require_read(request: Request, key: Annotated[str | None, Security(_api_key)]) -> None:
-    _check(request, key, "read")
-
-
-async def require_ingest(request: Request, key: Annotated[str | None, Security(_api_key)]) -> None:
-    _check(request, key, "ingest")
-
-
-async def serving_model(request: Request) -> ServingModel:
-    """The model serving now; a request keeps this one even if a reload swaps it meanwhile."""
+def _serving(request: Request) -> ServingModel:
     model = request.app.state.holder.current
     if model is None:
         raise HTTPException(503, "no model is loaded yet: train one with 'recsys train'")
     return model
 
 
-async def order_store(request: Request) -> OrderStore:
+async def require_read(request: Request, key: Annotated[str | None, Security(_api_key)]) -> None:
+    """A read key (routes that need no model)."""
+    _check(request, key, "read")
+
+
+async def read_model(
+    request: Request, key: Annotated[str | None, Security(_api_key)]
+) -> ServingModel:
+    """A read key, then the model serving now: a request keeps this one even if a reload
+    swaps it meanwhile. One dependency for both keeps the hottest routes' overhead low."""
+    _check(request, key, "read")
+    return _serving(request)
+
+
+async def ingest_store(
+    request: Request, key: Annotated[str | None, Security(_api_key)]
+) -> OrderStore:
+    """An ingest key, then the order store."""
+    _check(request, key, "ingest")
     return request.app.state.store
 
 
-async def now(request: Request) -> pd.Timestamp:
+def now(request: Request) -> pd.Timestamp:
+    """The service's clock (injectable through `create_app`, for tests and replays)."""
     return request.app.state.clock()
 
 
-Model = Annotated[ServingModel, Depends(serving_model)]
-Store = Annotated[OrderStore, Depends(order_store)]
-Now = Annotated[pd.Timestamp, Depends(now)]
+ReadModel = Annotated[ServingModel, Depends(read_model)]
+IngestStore = Annotated[OrderStore, Depends(ingest_store)]

@@ -262,3 +262,9 @@ def test_openapi_documents_every_route(client):
     ):
         assert path in paths
     assert client.get("/docs").status_code == 200
+
+
+def test_a_non_ascii_api_key_is_a_401_not_a_crash(models_dir):
+    with make_client(models_dir, read_keys=frozenset({"r-key"})) as client:
+        response = client.get("/v1/model", headers={"X-API-Key": "clé-é".encode("latin-1")})
+        assert response.status_code == 401

@@ -7,15 +7,15 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from recsys.service.deps import Model, Now, require_read
+from recsys.service.deps import ReadModel, now
 from recsys.service.engine import ItemList, ServingModel
 from recsys.service.errors import invalid
 from recsys.service.schemas import Error, NextItems
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"], dependencies=[Depends(require_read)])
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 
 @router.get(
@@ -25,8 +25,8 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"], dependencies=[Dep
     responses={401: {"model": Error}, 403: {"model": Error}, 422: {"model": Error}},
 )
 async def next_items(
-    model: Model,
-    now: Now,
+    model: ReadModel,
+    request: Request,
     customer_id: Annotated[str, Path(min_length=1, max_length=200)],
     k: Annotated[int, Query(ge=1, le=100, description="items to return")] = 10,
     category: Annotated[
@@ -48,7 +48,7 @@ async def next_items(
     """
     if category is not None and not model.has_categories:
         raise invalid("query.category", "this model's data has no product categories")
-    day = _day(model, now, as_of)
+    day = _day(model, now(request), as_of)
     items = model.cached(customer_id, day)
     if items is None:
         items = await run_in_threadpool(model.next_items, customer_id, day)

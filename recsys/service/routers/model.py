@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from recsys.service.deps import Model, require_read
+from recsys.service.deps import ReadModel
 from recsys.service.schemas import Error, ModelInfo
 
-router = APIRouter(prefix="/v1", tags=["model"], dependencies=[Depends(require_read)])
+router = APIRouter(prefix="/v1", tags=["model"])
 
 
 @router.get(
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["model"], dependencies=[Depends(require_r
     summary="The model serving now",
     responses={401: {"model": Error}, 403: {"model": Error}, 503: {"model": Error}},
 )
-def model_info(model: Model) -> ModelInfo:
+def model_info(model: ReadModel) -> ModelInfo:
     """Version, training time and data range, and the validation metrics recorded when it
     was trained."""
     manifest = model.manifest

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from recsys.service.deps import Model, require_read
+from recsys.service.deps import ReadModel
 from recsys.service.engine import ServingModel
 from recsys.service.errors import ApiError
 from recsys.service.schemas import Complement, ComplementsResponse, Error
 
-router = APIRouter(prefix="/v1/products", tags=["products"], dependencies=[Depends(require_read)])
+router = APIRouter(prefix="/v1/products", tags=["products"])
 
 
 @router.get(
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/products", tags=["products"], dependencies=[Depen
     responses={401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}},
 )
 async def complements(
-    model: Model,
+    model: ReadModel,
     product_id: Annotated[str, Path(min_length=1, max_length=200)],
     k: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> JSONResponse:
