@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import pandas as pd
 from fastapi import FastAPI
 
 from recsys import __version__
 from recsys.service import errors
 from recsys.service.config import Settings
+from recsys.service.deps import API_KEY_HEADER
 from recsys.service.holder import ModelHolder
 from recsys.service.metrics import Metrics, MetricsMiddleware
 from recsys.service.routers import baskets, customers, health, model, orders, products
 from recsys.service.store import OrderStore
 
 log = logging.getLogger(__name__)
+
+#: Routes anyone may call (probes of orchestrators and load balancers).
+OPEN_PATHS = ("/healthz", "/readyz")
 
 DESCRIPTION = """
 Recommendations and demand anticipation from order history.
@@ -33,7 +37,7 @@ or an ingest key for `POST /v1/orders`. Errors share one body: `{"error", "field
 
 
 def create_app(
-    settings: Settings | None = None, clock: Callable[[], pd.Timestamp] = pd.Timestamp.now
+    settings: Settings | None = None, clock: Callable[[], dt.datetime] = dt.datetime.now
 ) -> FastAPI:
     """The application over ``settings`` (default: from the environment).
 
@@ -82,4 +86,31 @@ def create_app(
     for router in (customers, baskets, products, orders, model, health):
         app.include_router(router.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    document_api_key(app)
     return app
+
+
+def document_api_key(app: FastAPI) -> None:
+    """Declare the ``X-API-Key`` scheme in the OpenAPI document, on every route but the probes
+    (the key is checked inside the routes' dependencies; see `recsys.service.deps`)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "apiKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": API_KEY_HEADER,
+                    "description": "a read key, or an ingest key for POST /v1/orders",
+                }
+            }
+            for path, operations in schema["paths"].items():
+                if path not in OPEN_PATHS:
+                    for operation in operations.values():
+                        operation["security"] = [{"apiKey": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi

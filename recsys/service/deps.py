@@ -6,20 +6,17 @@ thread, and a thread hop per dependency cost more than the whole cached "next" a
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Annotated
 
-import pandas as pd
-from fastapi import Depends, HTTPException, Request, Security
-from fastapi.security import APIKeyHeader
+from fastapi import Depends, HTTPException, Request
 
 from recsys.service.config import Settings
 from recsys.service.engine import ServingModel
 from recsys.service.store import OrderStore
 
-_api_key = APIKeyHeader(
-    name="X-API-Key", auto_error=False, description="a read key, or an ingest key for orders"
-)
+API_KEY_HEADER = "X-API-Key"
 
 
 def _check(request: Request, key: str | None, kind: str) -> None:
@@ -30,7 +27,7 @@ def _check(request: Request, key: str | None, kind: str) -> None:
         raise HTTPException(
             401,
             "missing API key: send it in the X-API-Key header",
-            headers={"WWW-Authenticate": "X-API-Key"},
+            headers={"WWW-Authenticate": API_KEY_HEADER},
         )
     given = key.encode()  # bytes: compare_digest refuses non-ASCII str
     wanted = config.read_keys if kind == "read" else config.ingest_keys
@@ -41,7 +38,7 @@ def _check(request: Request, key: str | None, kind: str) -> None:
         raise HTTPException(
             403, f"this API key may not {'read' if kind == 'read' else 'ingest orders'}"
         )
-    raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": "X-API-Key"})
+    raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": API_KEY_HEADER})
 
 
 def _serving(request: Request) -> ServingModel:
@@ -51,29 +48,30 @@ def _serving(request: Request) -> ServingModel:
     return model
 
 
-async def require_read(request: Request, key: Annotated[str | None, Security(_api_key)]) -> None:
+# The key is read from the headers here rather than through a `Security(APIKeyHeader)`
+# sub-dependency: each dependency level costs the hottest route ~10% of its throughput. The
+# OpenAPI document declares the scheme instead (`app.document_api_key`).
+
+
+async def require_read(request: Request) -> None:
     """A read key (routes that need no model)."""
-    _check(request, key, "read")
+    _check(request, request.headers.get(API_KEY_HEADER), "read")
 
 
-async def read_model(
-    request: Request, key: Annotated[str | None, Security(_api_key)]
-) -> ServingModel:
+async def read_model(request: Request) -> ServingModel:
     """A read key, then the model serving now: a request keeps this one even if a reload
-    swaps it meanwhile. One dependency for both keeps the hottest routes' overhead low."""
-    _check(request, key, "read")
+    swaps it meanwhile."""
+    _check(request, request.headers.get(API_KEY_HEADER), "read")
     return _serving(request)
 
 
-async def ingest_store(
-    request: Request, key: Annotated[str | None, Security(_api_key)]
-) -> OrderStore:
+async def ingest_store(request: Request) -> OrderStore:
     """An ingest key, then the order store."""
-    _check(request, key, "ingest")
+    _check(request, request.headers.get(API_KEY_HEADER), "ingest")
     return request.app.state.store
 
 
-def now(request: Request) -> pd.Timestamp:
+def now(request: Request) -> dt.datetime:
     """The service's clock (injectable through `create_app`, for tests and replays)."""
     return request.app.state.clock()
 

@@ -109,7 +109,7 @@ class ServingModel:
         return self._products.get_indexer(pd.Index(product_ids, dtype=object))
 
     # ------------------------------------------------------------------ "next" lists
-    def today(self, now: pd.Timestamp) -> dt.date:
+    def today(self, now: dt.datetime) -> dt.date:
         """The day "now" answers for: a clock behind the data (a replayed history) gives the
         model's last day."""
         return max(now.date(), self.last_day)

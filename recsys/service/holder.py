@@ -9,13 +9,12 @@ and skipped (not retried until the link moves again); the old model keeps servin
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import pandas as pd
 
 from recsys.artifacts import load_model, resolve
 from recsys.exceptions import ArtifactError
@@ -36,7 +35,7 @@ class ModelHolder:
         poll_seconds: float = 5.0,
         cache_size: int = 50_000,
         warm: bool = True,
-        clock: Callable[[], pd.Timestamp] = pd.Timestamp.now,
+        clock: Callable[[], dt.datetime] = dt.datetime.now,
         on_load: Callable[[ServingModel | None, str], None] | None = None,
     ) -> None:
         self.models_dir = Path(models_dir)

@@ -248,8 +248,13 @@ def test_api_keys(models_dir):
         )
 
 
-def test_openapi_documents_every_route(client):
-    paths = client.get("/openapi.json").json()["paths"]
+def test_openapi_documents_every_route_and_the_key(client):
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["apiKey"]["name"] == "X-API-Key"
+    paths = schema["paths"]
+    assert paths["/v1/model"]["get"]["security"] == [{"apiKey": []}]
+    assert paths["/v1/orders"]["post"]["security"] == [{"apiKey": []}]
+    assert "security" not in paths["/healthz"]["get"]
     for path in (
         "/v1/customers/{customer_id}/next",
         "/v1/baskets/complete",

@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Annotated
 
 import numpy as np
-import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from recsys.service.deps import ReadModel, now
@@ -16,6 +16,19 @@ from recsys.service.errors import invalid
 from recsys.service.schemas import Error, NextItems
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+
+class NextQuery(BaseModel):
+    """Query parameters of the "next" list (one model: validated in one pass)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    k: int = Field(10, ge=1, le=100, description="items to return")
+    category: str | None = Field(None, max_length=200, description="only products of this category")
+    exclude: str | None = Field(
+        None, max_length=20_000, description="comma-separated product ids to leave out"
+    )
+    as_of: dt.date | None = Field(None, description="the day to answer for (default: today)")
 
 
 @router.get(
@@ -28,17 +41,7 @@ async def next_items(
     model: ReadModel,
     request: Request,
     customer_id: Annotated[str, Path(min_length=1, max_length=200)],
-    k: Annotated[int, Query(ge=1, le=100, description="items to return")] = 10,
-    category: Annotated[
-        str | None, Query(max_length=200, description="only products of this category")
-    ] = None,
-    exclude: Annotated[
-        str | None,
-        Query(max_length=20_000, description="comma-separated product ids to leave out"),
-    ] = None,
-    as_of: Annotated[
-        dt.date | None, Query(description="the day to answer for (default: today)")
-    ] = None,
+    query: Annotated[NextQuery, Query()],
 ) -> dict:
     """Ranked products with the probability of buying each within the model's horizon, the
     expected date and usual quantity of repeat items, and a reason to say out loud.
@@ -46,6 +49,7 @@ async def next_items(
     A customer the model has never seen gets the popular products of the moment and
     `cold_start: true`. Orders posted to `/v1/orders` count at once.
     """
+    k, category, exclude, as_of = query.k, query.category, query.exclude, query.as_of
     if category is not None and not model.has_categories:
         raise invalid("query.category", "this model's data has no product categories")
     day = _day(model, now(request), as_of)
@@ -94,7 +98,7 @@ def _rows(model: ServingModel, items: ItemList, chosen: np.ndarray) -> list[dict
     ]
 
 
-def _day(model: ServingModel, now: pd.Timestamp, as_of: dt.date | None) -> dt.date:
+def _day(model: ServingModel, now: dt.datetime, as_of: dt.date | None) -> dt.date:
     if as_of is None:
         return model.today(now)
     if as_of < model.last_day:

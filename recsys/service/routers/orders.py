@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +16,7 @@ from recsys.service.store import OrderConflict, StoredOrder, lines_frame
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 #: How far ahead of the server's clock an order may be dated (clock skew between systems).
-MAX_CLOCK_SKEW = pd.Timedelta(days=1)
+MAX_CLOCK_SKEW = dt.timedelta(days=1)
 
 
 @router.post(
@@ -50,7 +49,7 @@ async def ingest(
             f"{prefix}[{i}].timestamp" if isinstance(body, OrderBatch) else f"{prefix}.timestamp"
         )
         timestamp = _naive_utc(order.timestamp)
-        if pd.Timestamp(timestamp) > today + MAX_CLOCK_SKEW:
+        if timestamp > today + MAX_CLOCK_SKEW:
             raise invalid(
                 field,
                 f"order '{order.order_id}' is dated {timestamp:%Y-%m-%d %H:%M}, "
