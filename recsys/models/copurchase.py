@@ -85,12 +85,33 @@ class CoPurchase:
         log.debug("co-purchase: %d baskets, %d links", n_baskets, self.similarity_.nnz)
         return self
 
-    def complements(self, products: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` associated products of a set of products (summed), never one of them."""
-        weights = np.zeros(self.similarity_.shape[0], dtype=np.float32)
-        weights[products] = 1.0
-        scores = self.similarity_.T @ weights
-        scores[products] = 0.0
-        best = np.argsort(-scores, kind="stable")[:k]
-        best = best[scores[best] > 0]
-        return best, scores[best]
+    def complements(
+        self, products: np.ndarray, k: int, weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` products associated with a set of products, never one of them.
+
+        Scores are the (``weights``-weighted) sum of the association with each product. Only
+        the products' stored neighbours are visited, so the cost does not grow with the
+        catalogue.
+        """
+        products = np.asarray(products, dtype=np.int64)
+        w = np.ones(len(products), dtype=np.float32) if weights is None else weights
+        rows = self.similarity_[products]
+        summed = sp.csr_matrix(rows.multiply(w[:, None]).sum(axis=0))
+        candidates, scores = summed.indices, summed.data
+        keep = ~np.isin(candidates, products) & (scores > 0)
+        candidates, scores = candidates[keep], scores[keep]
+        best = np.lexsort((candidates, -scores))[:k]
+        return candidates[best].astype(np.int64), scores[best]
+
+    def strongest_anchor(
+        self, anchors: np.ndarray, products: np.ndarray, weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For each product, the anchor most associated with it and the share of that anchor's
+        baskets that hold the product (the "bought with X in 60% of orders" of a reason)."""
+        links = self.similarity_[anchors][:, products].toarray()
+        if weights is not None:
+            links *= weights[:, None]
+        anchor = anchors[np.argmax(links, axis=0)]
+        share = np.asarray(self.confidence_[anchor, products]).ravel()
+        return anchor, share

@@ -233,25 +233,16 @@ class ServingModel:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Products bought with the anchors: (codes, scores, anchor of each, its share).
 
-        Scores are the summed cosine association (weighted per anchor); the anchor is the
-        basket product most associated with each complement and the share is the fraction of
-        the anchor's orders that also hold the complement (for the reason text). Never returns
-        an anchor.
+        Scores are the summed cosine association of order-level co-purchase (weighted per
+        anchor); the anchor is the one most associated with each complement and the share is
+        the fraction of its orders that also hold the complement. Never returns an anchor.
         """
         basket = self.model.state_.basket_
-        w = np.zeros(basket.similarity_.shape[0], dtype=np.float32)
-        w[anchors] = 1.0 if weights is None else weights
-        scores = np.asarray(basket.similarity_.T @ w).ravel()
-        scores[anchors] = 0.0
-        best = np.argsort(-scores, kind="stable")[:k]
-        best = best[scores[best] > 0]
+        best, scores = basket.complements(anchors, k, weights)
         if len(best) == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, np.zeros(0), empty, np.zeros(0)
-        links = basket.similarity_[anchors][:, best].toarray() * w[anchors, None]
-        anchor = anchors[np.argmax(links, axis=0)]
-        share = np.asarray(basket.confidence_[anchor, best]).ravel()
-        return best, scores[best], anchor, share
+            return best, scores, best, scores
+        anchor, share = basket.strongest_anchor(anchors, best, weights)
+        return best, scores, anchor, share
 
     def popular(self, k: int) -> ItemList:
         """The cold-start list: what most customers bought lately."""
