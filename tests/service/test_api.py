@@ -49,6 +49,10 @@ def test_unknown_customer_gets_popular_items_and_cold_start(client):
     assert body["items"][0]["product_id"] == "milk"  # every customer's weekly staple
 
 
+def test_empty_filters_filter_nothing(client):
+    assert _products(_next(client, k=5, category="", exclude="")) == _products(_next(client, k=5))
+
+
 def test_exclude_and_k(client):
     everything = _products(_next(client, k=5))
     response = _next(client, k=5, exclude=f"{everything[0]},{everything[1]},not-a-product")
@@ -66,6 +70,7 @@ def test_exclude_and_k(client):
         ({"as_of": "2024-13-45"}, "query.as_of"),
         ({"as_of": "2023-01-01"}, "query.as_of"),  # before the model's data ends
         ({"category": "dairy"}, "query.category"),  # the data has no categories
+        ({"as_of": "9999-12-31"}, "query.as_of"),
     ],
 )
 def test_next_rejects_bad_parameters_naming_the_field(client, params, field):
@@ -178,6 +183,9 @@ def test_a_batch_with_a_conflicting_order_stores_nothing(client):
         (lambda o: o["lines"][0].update(quantity=0), "body.Order.lines.0.quantity"),
         (lambda o: o.update(timestamp="yesterday"), "body.Order.timestamp"),
         (lambda o: o.update(timestamp="2999-01-01T00:00:00"), "body.timestamp"),
+        (lambda o: o.update(timestamp="0001-01-01T00:00:00"), "body.timestamp"),
+        (lambda o: o.update(timestamp="2024-02-30T00:00:00"), "body.Order.timestamp"),
+        (lambda o: o["lines"][0].update(quantity="NaN"), "body.Order.lines.0.quantity"),
         (lambda o: o.update(customer_id=""), "body.Order.customer_id"),
         (lambda o: o.pop("order_id"), "body.Order.order_id"),
     ],

@@ -17,6 +17,9 @@ from recsys.service.schemas import Error, NextItems
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
+#: How far past its data a model may be asked about (further is a typo, not a question).
+MAX_AS_OF_AHEAD = dt.timedelta(days=3650)
+
 
 class NextQuery(BaseModel):
     """Query parameters of the "next" list (one model: validated in one pass)."""
@@ -49,7 +52,7 @@ async def next_items(
     A customer the model has never seen gets the popular products of the moment and
     `cold_start: true`. Orders posted to `/v1/orders` count at once.
     """
-    k, category, exclude, as_of = query.k, query.category, query.exclude, query.as_of
+    k, category, exclude, as_of = query.k, query.category or None, query.exclude, query.as_of
     if category is not None and not model.has_categories:
         raise invalid("query.category", "this model's data has no product categories")
     day = _day(model, now(request), as_of)
@@ -106,6 +109,12 @@ def _day(model: ServingModel, now: dt.datetime, as_of: dt.date | None) -> dt.dat
             "query.as_of",
             f"{as_of} is before the last day the model learned from ({model.last_day}); "
             f"a model cannot answer for its own past",
+        )
+    if as_of > model.last_day + MAX_AS_OF_AHEAD:
+        raise invalid(
+            "query.as_of",
+            f"{as_of} is more than {MAX_AS_OF_AHEAD.days} days after the model's data "
+            f"({model.last_day})",
         )
     return as_of
 

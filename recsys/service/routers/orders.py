@@ -17,6 +17,10 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 #: How far ahead of the server's clock an order may be dated (clock skew between systems).
 MAX_CLOCK_SKEW = dt.timedelta(days=1)
+#: Orders dated earlier are a client's bug (an epoch of 0, a year typed as 0024).
+EARLIEST = dt.datetime(1970, 1, 2)
+#: Order lines one request may carry.
+MAX_LINES = 100_000
 
 
 @router.post(
@@ -42,6 +46,8 @@ async def ingest(
     from these orders."""
     today = now(request)
     orders = body.orders if isinstance(body, OrderBatch) else [body]
+    if sum(len(o.lines) for o in orders) > MAX_LINES:
+        raise invalid("body", f"more than {MAX_LINES:,} order lines in one request; split it")
     prefix = "body.orders" if isinstance(body, OrderBatch) else "body"
     stored = []
     for i, order in enumerate(orders):
@@ -49,6 +55,10 @@ async def ingest(
             f"{prefix}[{i}].timestamp" if isinstance(body, OrderBatch) else f"{prefix}.timestamp"
         )
         timestamp = _naive_utc(order.timestamp)
+        if timestamp < EARLIEST:
+            raise invalid(
+                field, f"order '{order.order_id}' is dated {timestamp:%Y-%m-%d}, before 1970"
+            )
         if timestamp > today + MAX_CLOCK_SKEW:
             raise invalid(
                 field,
