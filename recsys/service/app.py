@@ -6,8 +6,10 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from recsys import __version__
 from recsys.service import errors
@@ -15,7 +17,7 @@ from recsys.service.config import Settings
 from recsys.service.deps import API_KEY_HEADER
 from recsys.service.holder import ModelHolder
 from recsys.service.metrics import Metrics, MetricsMiddleware
-from recsys.service.routers import baskets, customers, health, model, orders, products
+from recsys.service.routers import baskets, crm, customers, health, model, orders, products
 from recsys.service.store import OrderStore
 
 log = logging.getLogger(__name__)
@@ -83,8 +85,13 @@ def create_app(
     )
     app.state.settings, app.state.metrics, app.state.clock = settings, metrics, clock
     errors.install(app)
-    for router in (customers, baskets, products, orders, model, health):
+    for router in (customers, baskets, products, orders, model, crm, health):
         app.include_router(router.router)
+    app.mount(
+        "/crm/static",
+        StaticFiles(directory=Path(__file__).resolve().parent / "static"),
+        name="crm_static",
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     document_api_key(app)
     return app

@@ -15,6 +15,7 @@ variable                   meaning                                default
 ``RECSYS_RELOAD_SECONDS``  how often ``current`` is checked       ``5``
 ``RECSYS_CACHE_CUSTOMERS`` customers whose lists stay in memory   ``50000``
 ``RECSYS_WARM``            precompute today's lists at load       ``1``
+``RECSYS_LINK_SECRET``     key signing CRM page links             random at each start
 =========================  =====================================  ==============================
 
 With no key configured at all, authentication is off and a warning is logged at start: fine on
@@ -24,6 +25,7 @@ a developer's loopback, never in production.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ class Settings:
     reload_seconds: float = 5.0
     cache_customers: int = 50_000
     warm: bool = True
+    link_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     @property
     def orders_path(self) -> Path:
@@ -70,6 +73,7 @@ class Settings:
             reload_seconds=_number(env, "RECSYS_RELOAD_SECONDS", 5.0, float, 0.1, 86_400),
             cache_customers=_number(env, "RECSYS_CACHE_CUSTOMERS", 50_000, int, 1, 10**8),
             warm=env.get("RECSYS_WARM", "1").strip().lower() not in ("0", "false", "no", ""),
+            link_secret=env.get("RECSYS_LINK_SECRET") or secrets.token_hex(32),
         )
 
 

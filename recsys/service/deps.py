@@ -19,7 +19,8 @@ from recsys.service.store import OrderStore
 API_KEY_HEADER = "X-API-Key"
 
 
-def _check(request: Request, key: str | None, kind: str) -> None:
+def check_key(request: Request, key: str | None, kind: str) -> None:
+    """Raise 401/403 unless ``key`` is one of the configured keys of ``kind``."""
     config: Settings = request.app.state.settings
     if not config.auth_enabled:
         return
@@ -41,7 +42,8 @@ def _check(request: Request, key: str | None, kind: str) -> None:
     raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": API_KEY_HEADER})
 
 
-def _serving(request: Request) -> ServingModel:
+def serving(request: Request) -> ServingModel:
+    """The model serving now, or 503."""
     model = request.app.state.holder.current
     if model is None:
         raise HTTPException(503, "no model is loaded yet: train one with 'recsys train'")
@@ -55,19 +57,19 @@ def _serving(request: Request) -> ServingModel:
 
 async def require_read(request: Request) -> None:
     """A read key (routes that need no model)."""
-    _check(request, request.headers.get(API_KEY_HEADER), "read")
+    check_key(request, request.headers.get(API_KEY_HEADER), "read")
 
 
 async def read_model(request: Request) -> ServingModel:
     """A read key, then the model serving now: a request keeps this one even if a reload
     swaps it meanwhile."""
-    _check(request, request.headers.get(API_KEY_HEADER), "read")
-    return _serving(request)
+    check_key(request, request.headers.get(API_KEY_HEADER), "read")
+    return serving(request)
 
 
 async def ingest_store(request: Request) -> OrderStore:
     """An ingest key, then the order store."""
-    _check(request, request.headers.get(API_KEY_HEADER), "ingest")
+    check_key(request, request.headers.get(API_KEY_HEADER), "ingest")
     return request.app.state.store
 
 

@@ -197,6 +197,35 @@ class ServingModel:
         """Ask a running `warm` to stop (the model is being replaced)."""
         self._stop.set()
 
+    def item_dicts(self, items: ItemList, chosen: np.ndarray) -> list[dict[str, Any]]:
+        """Items at positions ``chosen`` of a list, as the API shows them (`schemas.Item`)."""
+        product = items.product[chosen]
+        columns = zip(
+            self.model.product_ids_[product].tolist(),
+            self.product_name(product).tolist(),
+            items.probability[chosen].tolist(),
+            items.expected_date[chosen].tolist(),
+            items.expected_quantity[chosen].tolist(),
+            items.reason[chosen].tolist(),
+            items.reason_text[chosen].tolist(),
+            strict=True,
+        )
+        return [
+            {
+                "product_id": str(product_id),
+                "name": name,
+                "rank": rank,
+                "probability": probability,
+                "expected_date": None if date == "NaT" else date,
+                "expected_quantity": quantity,
+                "reason": reason,
+                "reason_text": text,
+            }
+            for rank, (product_id, name, probability, date, quantity, reason, text) in enumerate(
+                columns, start=1
+            )
+        ]
+
     # --------------------------------------------------------------------- ingestion
     def apply_orders(self, lines: pd.DataFrame) -> None:
         """Take new order lines (canonical columns) into account for their customers.
@@ -227,6 +256,44 @@ class ServingModel:
         codes = self.product_codes(list(recent[schema.PRODUCT_ID]))
         return np.unique(codes[codes >= 0])
 
+    def customer_orders(self, customer_id: str) -> pd.DataFrame:
+        """The customer's orders, oldest first: ``timestamp, lines, units`` (training orders
+        and those ingested since)."""
+        code = self._customers.get_indexer([customer_id])[0]
+        parts = []
+        if code >= 0:
+            old = self.model.state_.customer_lines(code)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "order": old["order"].astype(str).to_numpy(),
+                        "timestamp": old["timestamp"].to_numpy(),
+                        "quantity": old["quantity"].to_numpy(),
+                    }
+                )
+            )
+        with self._lock:
+            recent = self._recent.get(customer_id)
+        if recent is not None:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "order": "new:" + recent[schema.ORDER_ID].astype(str).to_numpy(),
+                        "timestamp": recent[schema.TIMESTAMP].to_numpy(),
+                        "quantity": recent[schema.QUANTITY].to_numpy(),
+                    }
+                )
+            )
+        if not parts:
+            return pd.DataFrame(
+                {"timestamp": pd.Series(dtype="datetime64[s]"), "lines": [], "units": []}
+            )
+        lines = pd.concat(parts, ignore_index=True)
+        orders = lines.groupby("order", sort=False).agg(
+            timestamp=("timestamp", "min"), lines=("quantity", "size"), units=("quantity", "sum")
+        )
+        return orders.sort_values("timestamp", ignore_index=True)
+
     # ------------------------------------------------------------------ co-purchase
     def complements(
         self, anchors: np.ndarray, k: int, weights: np.ndarray | None = None
@@ -243,8 +310,3 @@ class ServingModel:
             return best, scores, best, scores
         anchor, share = basket.strongest_anchor(anchors, best, weights)
         return best, scores, anchor, share
-
-    def popular(self, k: int) -> ItemList:
-        """The cold-start list: what most customers bought lately."""
-        items = self.model.predict(np.array([-1]), k=k)
-        return ItemList.from_frame(items, cold_start=True)

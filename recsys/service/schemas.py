@@ -129,6 +129,16 @@ class ModelInfo(BaseModel):
     orders_since_training: int = Field(description="orders ingested since, applied live")
 
 
+class LinkRequest(BaseModel):
+    customer_id: Identifier
+    ttl_seconds: int = Field(900, ge=60, le=86_400, description="how long the link works")
+
+
+class SignedLink(BaseModel):
+    url: str = Field(description="opens the customer's CRM page without an API key")
+    expires_at: dt.datetime
+
+
 class Status(BaseModel):
     status: str
     model_version: str | None = None

@@ -55,7 +55,7 @@ async def next_items(
     k, category, exclude, as_of = query.k, query.category or None, query.exclude, query.as_of
     if category is not None and not model.has_categories:
         raise invalid("query.category", "this model's data has no product categories")
-    day = _day(model, now(request), as_of)
+    day = resolve_day(model, now(request), as_of)
     items = model.cached(customer_id, day)
     if items is None:
         items = await run_in_threadpool(model.next_items, customer_id, day)
@@ -68,40 +68,12 @@ async def next_items(
         "horizon_days": model.model.horizon_days_,
         "cold_start": items.cold_start,
         "model_version": model.version,
-        "items": _rows(model, items, chosen),
+        "items": model.item_dicts(items, chosen),
     }
 
 
-def _rows(model: ServingModel, items: ItemList, chosen: np.ndarray) -> list[dict]:
-    product = items.product[chosen]
-    columns = zip(
-        model.model.product_ids_[product].tolist(),
-        model.product_name(product).tolist(),
-        items.probability[chosen].tolist(),
-        items.expected_date[chosen].tolist(),
-        items.expected_quantity[chosen].tolist(),
-        items.reason[chosen].tolist(),
-        items.reason_text[chosen].tolist(),
-        strict=True,
-    )
-    return [
-        {
-            "product_id": str(product_id),
-            "name": name,
-            "rank": rank,
-            "probability": probability,
-            "expected_date": None if date == "NaT" else date,
-            "expected_quantity": quantity,
-            "reason": reason,
-            "reason_text": text,
-        }
-        for rank, (product_id, name, probability, date, quantity, reason, text) in enumerate(
-            columns, start=1
-        )
-    ]
-
-
-def _day(model: ServingModel, now: dt.datetime, as_of: dt.date | None) -> dt.date:
+def resolve_day(model: ServingModel, now: dt.datetime, as_of: dt.date | None) -> dt.date:
+    """The day a request answers for: ``as_of`` if given (checked), else today."""
     if as_of is None:
         return model.today(now)
     if as_of < model.last_day:
