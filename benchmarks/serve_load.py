@@ -153,9 +153,7 @@ def drive(port: int, requests: list[bytes], mode: str, **args) -> dict:
     """Run one load phase in a separate process and return its figures."""
     context = mp.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(
-        target=_drive, args=(port, requests, mode, args, queue)
-    )
+    process = context.Process(target=_drive, args=(port, requests, mode, args, queue))
     process.start()
     result = queue.get(timeout=args["seconds"] + 120)
     process.join()
@@ -174,9 +172,19 @@ def start_server(models_dir: Path, work: Path) -> tuple[subprocess.Popen, int, P
     log = work / "server.log"
     env = {**os.environ, "RECSYS_WARM": "1"}
     process = subprocess.Popen(
-        [str(RECSYS), "serve", "--models-dir", str(models_dir), "--orders-db",
-         str(work / "bench-orders.sqlite"), "--port", str(port)],
-        env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        [
+            str(RECSYS),
+            "serve",
+            "--models-dir",
+            str(models_dir),
+            "--orders-db",
+            str(work / "bench-orders.sqlite"),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,  # noqa: SIM115
     )
     deadline = time.monotonic() + 600
     while not _warm_done(log.read_text()):
@@ -209,8 +217,17 @@ def main() -> None:
     if not (models_dir / "current").exists():
         print(f"training a model on {args.orders} into {models_dir} ...", flush=True)
         subprocess.run(
-            [str(RECSYS), "-q", "train", "--orders", str(args.orders), "--preset",
-             "online-retail", "--models-dir", str(models_dir)],
+            [
+                str(RECSYS),
+                "-q",
+                "train",
+                "--orders",
+                str(args.orders),
+                "--preset",
+                "online-retail",
+                "--models-dir",
+                str(models_dir),
+            ],
             check=True,
         )
     for suffix in ("", "-wal", "-shm"):

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 MODEL_FILE = "model.joblib"
 CURRENT = "current"
-FORMAT = 1
+FORMAT = 2  # 2: models keep their training lines and pair mean quantities
 _LIBRARIES = ("recsys", "numpy", "scipy", "pandas", "scikit-learn", "implicit", "joblib")
 
 
@@ -131,7 +131,8 @@ def read_manifest(version_dir: str | Path) -> dict[str, Any]:
         raise ArtifactError(f"{version_dir}/{MANIFEST}: unreadable ({exc})") from None
     if manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
         raise ArtifactError(
-            f"{version_dir}/{MANIFEST}: format {manifest.get('format')!r} is not {FORMAT}"
+            f"{version_dir}/{MANIFEST}: format {manifest.get('format')!r} is not {FORMAT}; "
+            f"retrain it with this version of recsys"
         )
     for name, expected in manifest["files"].items():
         path = version_dir / name

@@ -66,6 +66,11 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--k", default="10,20", help="cut-offs of the metrics, e.g. 10,20")
     evaluate.add_argument("--methods", help="comma-separated methods (default: all)")
     evaluate.add_argument("--json", dest="json_out", help="write every metric to this JSON file")
+    evaluate.add_argument(
+        "--forecast",
+        action="store_true",
+        help="also backtest the demand forecast over the horizon against naive forecasts",
+    )
     evaluate.set_defaults(handler=_evaluate)
 
     train = commands.add_parser(
@@ -112,6 +117,19 @@ def _build_parser() -> argparse.ArgumentParser:
         help="give customers unknown to the model popular products instead of failing",
     )
     export.set_defaults(handler=_export)
+
+    forecast = commands.add_parser(
+        "forecast",
+        help="expected units per product over the next days, with an 80%% interval",
+        description="Sum the promoted model's per-customer reorder probabilities and usual "
+        "quantities, plus the recent rate of first purchases, into units per product.",
+    )
+    forecast.add_argument("--models-dir", default="models", help="models directory")
+    forecast.add_argument("--days", type=int, required=True, help="how many days ahead")
+    forecast.add_argument("--out", required=True, help="output file: .csv, .csv.gz or .parquet")
+    forecast.add_argument("--as-of", help="first day (default: the last training date)")
+    forecast.add_argument("--top", type=int, help="only the N most demanded products")
+    forecast.set_defaults(handler=_forecast)
 
     serve = commands.add_parser(
         "serve",
@@ -180,6 +198,8 @@ def _parse_ks(text: str) -> list[int]:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from recsys.data.splitting import parse_date
     from recsys.evaluation import evaluate_methods
     from recsys.evaluation.report import format_table, write_json
@@ -205,8 +225,17 @@ def _evaluate(args: argparse.Namespace) -> int:
         ks=ks,
     )
     print(format_table(result))
+    backtest = None
+    if args.forecast:
+        from recsys.evaluation.forecast_backtest import backtest_forecast, format_backtest
+
+        backtest = backtest_forecast(
+            history, pd.Timestamp(result.split["cutoff"]), args.horizon_days
+        )
+        print()
+        print(format_backtest(backtest))
     if args.json_out:
-        write_json(result, args.json_out)
+        write_json(result, args.json_out, forecast=backtest.to_dict() if backtest else None)
         log.info("wrote %s", args.json_out)
     return EXIT_OK
 
@@ -297,6 +326,25 @@ def _export(args: argparse.Namespace) -> int:
         model, out, k=args.k, as_of=as_of, customer_ids=ids, allow_unknown=args.allow_unknown
     )
     print(f"wrote {rows:,} rows to {out} (model {manifest['version']})")
+    return EXIT_OK
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from recsys.artifacts import load_model
+    from recsys.data.splitting import parse_date
+    from recsys.export import check_output_path, write_table
+    from recsys.models.demand import forecast_demand
+
+    out = check_output_path(args.out)
+    if not 1 <= args.days <= 365:
+        raise ParameterError(f"--days must be 1..365, got {args.days}")
+    if args.top is not None and args.top < 1:
+        raise ParameterError(f"--top must be a positive integer, got {args.top}")
+    as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
+    model, manifest = load_model(args.models_dir)
+    table = forecast_demand(model, args.days, as_of=as_of, top=args.top)
+    write_table(table, out)
+    print(f"wrote {len(table):,} products to {out} (model {manifest['version']})")
     return EXIT_OK
 
 

@@ -83,13 +83,7 @@ def export_recommendations(
     out = check_output_path(out)
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ParameterError(f"--k must be a positive integer, got {k}")
-    if as_of is None:
-        as_of = model.fitted_until_
-    elif as_of.normalize() < model.fitted_until_.normalize():
-        raise ParameterError(
-            f"--as-of {as_of:%Y-%m-%d} is before the last order the model learned from "
-            f"({model.fitted_until_:%Y-%m-%d}); a model cannot answer for its own past"
-        )
+    as_of = check_as_of(model, as_of)
     known_ids = pd.Index(model.customer_ids_)
     if customer_ids is None:
         customer_ids = model.customer_ids_
@@ -101,28 +95,50 @@ def export_recommendations(
             f"{unknown.sum():,} of {len(codes):,} customer ids are unknown to the model "
             f"(e.g. {shown}); pass --allow-unknown to give them popular products"
         )
+    table = predict_all(model, codes, k, as_of)
+    table["customer_id"] = customer_ids[table["row"].to_numpy()]
+    table["product_id"] = model.product_ids_[table["product"].to_numpy()]
+    table = table[list(COLUMNS)]
+    write_table(table, out)
+    return len(table)
+
+
+def check_as_of(model: AnticipationModel, as_of: pd.Timestamp | None) -> pd.Timestamp:
+    """``as_of`` or, by default, the model's last date; never before it."""
+    if as_of is None:
+        return model.fitted_until_
+    if as_of.normalize() < model.fitted_until_.normalize():
+        raise ParameterError(
+            f"--as-of {as_of:%Y-%m-%d} is before the last order the model learned from "
+            f"({model.fitted_until_:%Y-%m-%d}); a model cannot answer for its own past"
+        )
+    return as_of
+
+
+def predict_all(
+    model: AnticipationModel, codes: np.ndarray, k: int, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """`AnticipationModel.predict` over many customers in chunks, logging progress; ``row``
+    indexes ``codes``."""
     started = time.perf_counter()
     parts = []
     for start in range(0, len(codes), CHUNK):
         chunk = codes[start : start + CHUNK]
         items = model.predict(chunk, k=k, as_of=as_of)
-        items["customer_id"] = customer_ids[start + items["row"].to_numpy()]
+        items["row"] += start
         parts.append(items)
         done = start + len(chunk)
         log.info(
-            "export: %d/%d customers (%.0f/s)",
+            "%d/%d customers (%.0f/s)",
             done,
             len(codes),
             done / max(time.perf_counter() - started, 1e-9),
         )
-    table = pd.concat(parts, ignore_index=True)
-    table["product_id"] = model.product_ids_[table["product"].to_numpy()]
-    table = table[list(COLUMNS)]
-    _write(table, out)
-    return len(table)
+    return pd.concat(parts, ignore_index=True)
 
 
-def _write(table: pd.DataFrame, out: Path) -> None:
+def write_table(table: pd.DataFrame, out: Path) -> None:
+    """Write CSV (optionally gzip) or Parquet by the name's suffix, atomically."""
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         if out.name.lower().endswith(".parquet"):

@@ -118,3 +118,17 @@ def test_train_bad_input_writes_nothing(tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert message in proc.stderr and "Traceback" not in proc.stderr
         assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def test_forecast_writes_units_per_product_and_refuses_bad_days(tmp_path, models_dir):
+    out = tmp_path / "forecast.csv"
+    result = run("forecast", "--models-dir", str(models_dir), "--days", "14", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out)
+    assert list(table.columns[:5]) == ["product_id", "name", "expected_units", "low_80", "high_80"]
+    assert (table["expected_units"] > 0).all()
+    bad = tmp_path / "bad.csv"
+    result = run("forecast", "--models-dir", str(models_dir), "--days", "0", "--out", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "recsys forecast: error: --days must be 1..365, got 0"
+    assert not bad.exists()

@@ -52,11 +52,15 @@ def format_markdown(
     return "\n".join(out)
 
 
-def write_json(result: EvaluationResult, path: str | Path) -> None:
-    """Write every metric per method, the split and data counts to ``path`` (atomically)."""
+def write_json(result: EvaluationResult, path: str | Path, forecast: dict | None = None) -> None:
+    """Write every metric per method, the split and data counts (and the forecast backtest's
+    figures, if any) to ``path`` (atomically)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=True) + "\n")
+    content = result.to_dict()
+    if forecast is not None:
+        content["forecast"] = forecast
+    tmp.write_text(json.dumps(content, indent=2, allow_nan=True) + "\n")
     tmp.replace(path)
 
 

@@ -17,7 +17,16 @@ from recsys.service.config import Settings
 from recsys.service.deps import API_KEY_HEADER
 from recsys.service.holder import ModelHolder
 from recsys.service.metrics import Metrics, MetricsMiddleware
-from recsys.service.routers import baskets, crm, customers, health, model, orders, products
+from recsys.service.routers import (
+    baskets,
+    crm,
+    customers,
+    forecast,
+    health,
+    model,
+    orders,
+    products,
+)
 from recsys.service.store import OrderStore
 
 log = logging.getLogger(__name__)
@@ -85,7 +94,7 @@ def create_app(
     )
     app.state.settings, app.state.metrics, app.state.clock = settings, metrics, clock
     errors.install(app)
-    for router in (customers, baskets, products, orders, model, crm, health):
+    for router in (customers, baskets, products, forecast, orders, model, crm, health):
         app.include_router(router.router)
     app.mount(
         "/crm/static",

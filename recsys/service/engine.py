@@ -25,6 +25,7 @@ import pandas as pd
 
 from recsys.data import schema
 from recsys.models.anticipate import AnticipationModel
+from recsys.models.demand import forecast_demand
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class ServingModel:
         self._lists: OrderedDict[str, dict[dt.date, ItemList]] = OrderedDict()
         self._recent: dict[str, pd.DataFrame] = {}
         self._epoch: dict[str, int] = {}  # per customer, bumped by each ingested order
+        self._forecasts: dict[tuple[dt.date, int], pd.DataFrame] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         if recent_lines is not None and len(recent_lines):
@@ -293,6 +295,21 @@ class ServingModel:
             timestamp=("timestamp", "min"), lines=("quantity", "size"), units=("quantity", "sum")
         )
         return orders.sort_values("timestamp", ignore_index=True)
+
+    # --------------------------------------------------------------------- forecast
+    def forecast(self, day: dt.date, days: int) -> pd.DataFrame:
+        """Units per product over ``days`` from ``day`` (`recsys.models.demand`), computed once
+        per (day, days) for this model."""
+        key = (day, days)
+        with self._lock:
+            table = self._forecasts.get(key)
+        if table is None:
+            table = forecast_demand(self.model, days, as_of=pd.Timestamp(day))
+            with self._lock:
+                if len(self._forecasts) >= 8:
+                    self._forecasts.pop(next(iter(self._forecasts)))
+                self._forecasts[key] = table
+        return table
 
     # ------------------------------------------------------------------ co-purchase
     def complements(

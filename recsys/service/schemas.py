@@ -129,6 +129,25 @@ class ModelInfo(BaseModel):
     orders_since_training: int = Field(description="orders ingested since, applied live")
 
 
+class ProductDemand(BaseModel):
+    product_id: str
+    name: str | None = None
+    expected_units: float
+    low_80: float = Field(description="10th percentile")
+    high_80: float = Field(description="90th percentile")
+    from_reorders: float = Field(description="units from customers reordering")
+    from_first_purchases: float = Field(
+        description="units from products new to their buyer, new customers included"
+    )
+
+
+class DemandForecast(BaseModel):
+    model_version: str
+    as_of: dt.date
+    days: int
+    products: list[ProductDemand]
+
+
 class LinkRequest(BaseModel):
     customer_id: Identifier
     ttl_seconds: int = Field(900, ge=60, le=86_400, description="how long the link works")

@@ -281,3 +281,19 @@ def test_a_non_ascii_api_key_is_a_401_not_a_crash(models_dir):
     with make_client(models_dir, read_keys=frozenset({"r-key"})) as client:
         response = client.get("/v1/model", headers={"X-API-Key": "clé-é".encode("latin-1")})
         assert response.status_code == 401
+
+
+def test_demand_forecast(client):
+    response = client.get(
+        "/v1/forecast/demand", params={"days": 14, "top": 3, "as_of": DUE_DAY.isoformat()}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["days"], body["as_of"]) == (14, DUE_DAY.isoformat())
+    products = body["products"]
+    assert len(products) == 3
+    assert {p["product_id"] for p in products[:2]} == {"milk", "filter"}
+    units = [p["expected_units"] for p in products]
+    assert units == sorted(units, reverse=True)
+    assert all(p["low_80"] <= p["expected_units"] <= p["high_80"] for p in products)
+    assert client.get("/v1/forecast/demand", params={"days": 0}).json()["field"] == "query.days"

@@ -1,0 +1,115 @@
+"""Backtest of the demand forecast on a held-out window, against two naive forecasts.
+
+The model is fitted on the lines before the cutoff and forecasts units per product over the
+next ``days``; the truth is every unit sold in ``[cutoff, cutoff + days)``, to known and new
+customers alike. The naive forecasts, measured on the same window: the units of the last
+``days`` before the cutoff, and the units of the same ``days`` a year before (where the data
+reaches that far back). WAPE = sum |forecast - actual| / sum actual over all products; bias =
+sum (forecast - actual) / sum actual (positive: over-forecast).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recsys.data.history import OrderHistory
+from recsys.exceptions import DataError
+from recsys.models.anticipate import AnticipationModel
+from recsys.models.demand import ITEMS_PER_CUSTOMER, forecast_table
+
+log = logging.getLogger(__name__)
+
+YEAR = pd.Timedelta(days=364)  # 52 weeks: the same weekdays a year before
+
+
+@dataclass
+class ForecastBacktest:
+    cutoff: pd.Timestamp
+    days: int
+    methods: dict[str, dict[str, float]]  # method -> wape, bias
+    interval_coverage: float  # share of sold products whose units fell in the 80% interval
+    products: pd.DataFrame  # per product: actual and each method's forecast
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "cutoff": str(self.cutoff.date()),
+            "days": self.days,
+            "methods": self.methods,
+            "interval_coverage_80": self.interval_coverage,
+        }
+
+
+def units(history: OrderHistory, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+    """Units sold per product code in [start, end)."""
+    part = history.between(start, end).lines
+    return np.bincount(
+        part["product"].to_numpy(), part["quantity"].to_numpy(np.float64), history.n_products
+    )
+
+
+def wape_and_bias(forecast: np.ndarray, actual: np.ndarray) -> dict[str, float]:
+    total = max(actual.sum(), 1e-9)
+    return {
+        "wape": float(np.abs(forecast - actual).sum() / total),
+        "bias": float((forecast - actual).sum() / total),
+    }
+
+
+def backtest_forecast(
+    history: OrderHistory, cutoff: pd.Timestamp, days: int, random_state: int = 0
+) -> ForecastBacktest:
+    """Fit before ``cutoff``, forecast ``days`` ahead, compare with what was sold."""
+    train = history.before(cutoff)
+    if train.n_lines == 0:
+        raise DataError(f"no orders before the forecast cutoff {cutoff:%Y-%m-%d}")
+    actual = units(history, cutoff, cutoff + pd.Timedelta(days=days))
+    model = AnticipationModel(horizon_days=days, random_state=random_state).fit(train)
+    known = np.flatnonzero(model.state_.cycles_.customer_orders_ > 0)
+    items = model.predict(known, k=ITEMS_PER_CUSTOMER, as_of=cutoff)
+    table = forecast_table(model, known, items, days, cutoff)
+    codes = pd.Index(model.product_ids_).get_indexer(table["product_id"])
+    forecast = np.zeros(history.n_products)
+    low, high = np.zeros(history.n_products), np.zeros(history.n_products)
+    forecast[codes] = table["expected_units"].to_numpy()
+    low[codes], high[codes] = table["low_80"].to_numpy(), table["high_80"].to_numpy()
+
+    forecasts = {
+        "anticipate": forecast,
+        "last-period": units(history, cutoff - pd.Timedelta(days=days), cutoff),
+    }
+    if history.start <= cutoff - YEAR:
+        forecasts["same-period-last-year"] = units(
+            history, cutoff - YEAR, cutoff - YEAR + pd.Timedelta(days=days)
+        )
+    else:
+        log.info("forecast backtest: the data does not reach a year before the cutoff")
+    sold = actual > 0
+    coverage = float(((actual >= low) & (actual <= high))[sold].mean()) if sold.any() else 0.0
+    products = pd.DataFrame({"product_id": history.product_ids, "actual": actual})
+    for name, values in forecasts.items():
+        products[name] = values
+    products = products[(products.drop(columns="product_id") > 0).any(axis=1)]
+    return ForecastBacktest(
+        cutoff=cutoff,
+        days=days,
+        methods={name: wape_and_bias(values, actual) for name, values in forecasts.items()},
+        interval_coverage=coverage,
+        products=products.sort_values("actual", ascending=False, ignore_index=True),
+    )
+
+
+def format_backtest(result: ForecastBacktest) -> str:
+    lines = [
+        f"demand forecast, {result.days} days from {result.cutoff:%Y-%m-%d}:",
+        f"{'method':<24}{'WAPE':>8}{'bias':>8}",
+    ]
+    for name, m in result.methods.items():
+        lines.append(f"{name:<24}{m['wape']:>8.3f}{m['bias']:>+8.3f}")
+    lines.append(
+        f"80% interval holds the actual units of {result.interval_coverage:.0%} of sold products"
+    )
+    return "\n".join(lines)
