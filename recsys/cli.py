@@ -67,6 +67,11 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--methods", help="comma-separated methods (default: all)")
     evaluate.add_argument("--json", dest="json_out", help="write every metric to this JSON file")
     evaluate.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="also write a self-contained HTML report with Recall@K curves and calibration",
+    )
+    evaluate.add_argument(
         "--forecast",
         action="store_true",
         help="also backtest the demand forecast over the horizon against naive forecasts",
@@ -215,6 +220,12 @@ def _evaluate(args: argparse.Namespace) -> int:
             f"known: {', '.join(methods)}"
         )
     cutoff = parse_date(args.cutoff, "--cutoff") if args.cutoff else None
+    if args.report:
+        from recsys.export import check_output_path
+
+        if not args.report.lower().endswith(".html"):
+            raise ParameterError(f"--report {args.report}: expected a file ending in .html")
+        check_output_path(args.report.removesuffix(".html") + ".csv")  # its directory exists
     history = _load(args)
     result = evaluate_methods(
         history,
@@ -223,6 +234,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         horizon_days=args.horizon_days,
         cutoff=cutoff,
         ks=ks,
+        curve_k=50 if args.report else None,
     )
     print(format_table(result))
     backtest = None
@@ -237,6 +249,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json_out:
         write_json(result, args.json_out, forecast=backtest.to_dict() if backtest else None)
         log.info("wrote %s", args.json_out)
+    if args.report:
+        from recsys.evaluation.html_report import write_report
+
+        write_report(result, args.report, backtest)
+        print(f"wrote {args.report}")
     return EXIT_OK
 
 

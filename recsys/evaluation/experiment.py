@@ -13,7 +13,7 @@ import pandas as pd
 
 from recsys.data.history import OrderHistory
 from recsys.data.splitting import temporal_split
-from recsys.evaluation.metrics import coverage, ranking_metrics
+from recsys.evaluation.metrics import coverage, hit_matrix, ranking_metrics
 from recsys.evaluation.protocols import build_targets
 from recsys.exceptions import ParameterError
 from recsys.models.base import Recommender
@@ -30,6 +30,10 @@ class MethodResult:
     fit_seconds: float
     recommend_seconds: float
     recommended: np.ndarray = field(repr=False)
+    #: Recall@k for k = 1..len (when asked for, see `evaluate_methods`).
+    recall_curve: list[float] = field(default_factory=list, repr=False)
+    #: (probability, bought) of the top items, for models that give probabilities.
+    calibration: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -66,11 +70,14 @@ def evaluate_methods(
     horizon_days: int = 30,
     cutoff: pd.Timestamp | None = None,
     ks: Sequence[int] = (10, 20),
+    curve_k: int | None = None,
 ) -> EvaluationResult:
     """Fit every method on the history before the cutoff and score its top-K lists.
 
     ``methods`` maps a name to a factory of an unfitted model. Each model sees only
-    ``split.train``: lines dated strictly before the cutoff.
+    ``split.train``: lines dated strictly before the cutoff. With ``curve_k``, each result
+    also holds Recall@1..curve_k and, for models with probabilities (``predict``), the
+    probability and outcome of their top-20 items (for a calibration plot).
     """
     ks = tuple(sorted(set(ks)))
     if not ks or ks[0] < 1:
@@ -96,7 +103,8 @@ def evaluate_methods(
         started = time.perf_counter()
         model.fit(train)
         fitted = time.perf_counter()
-        recommended, _ = model.recommend(targets.customers, max(ks), as_of=split.cutoff)
+        length = max(max(ks), curve_k or 0)
+        recommended, _ = model.recommend(targets.customers, length, as_of=split.cutoff)
         done = time.perf_counter()
         metrics: dict[str, float] = {}
         for k in ks:
@@ -110,7 +118,11 @@ def evaluate_methods(
             ks[0],
             metrics[f"recall@{ks[0]}"],
         )
-        results.append(MethodResult(name, metrics, fitted - started, done - fitted, recommended))
+        result = MethodResult(name, metrics, fitted - started, done - fitted, recommended)
+        if curve_k:
+            result.recall_curve = recall_curve(recommended, targets.products, curve_k)
+            result.calibration = _calibration(model, split)
+        results.append(result)
     return EvaluationResult(
         split={
             "protocol": protocol,
@@ -135,6 +147,31 @@ def evaluate_methods(
         methods=results,
         ks=ks,
     )
+
+
+def recall_curve(recommended: np.ndarray, targets, k_max: int) -> list[float]:
+    """Mean Recall@k for k = 1..k_max, from one pass over the hits."""
+    hits = hit_matrix(recommended[:, :k_max], targets)
+    n_target = np.diff(targets.indptr)[:, None]
+    return (np.cumsum(hits, axis=1) / n_target).mean(axis=0).tolist()
+
+
+def _calibration(model, split, max_customers: int = 5000) -> tuple[np.ndarray, np.ndarray] | None:
+    """Probabilities of the top-20 items of every customer known at the cutoff (a sample of
+    them on large data), and whether they were bought in the window. Every known customer
+    counts, those who did not order at all included: that is what the probability is about
+    (the evaluated customers all ordered, so they would make it look too low)."""
+    if not hasattr(model, "predict"):
+        return None
+    customers = split.train.active_customers
+    if len(customers) > max_customers:
+        rng = np.random.default_rng(0)
+        customers = np.sort(rng.choice(customers, max_customers, replace=False))
+    items = model.predict(customers, k=20, as_of=split.cutoff)
+    bought_matrix = split.future.purchase_matrix(binary=True)
+    codes = customers[items["row"].to_numpy()]
+    bought = np.asarray(bought_matrix[codes, items["product"].to_numpy()]).ravel() > 0
+    return items["probability"].to_numpy(np.float64), bought
 
 
 def peak_memory_mb() -> float:
