@@ -189,6 +189,7 @@ def start_server(models_dir: Path, work: Path) -> tuple[subprocess.Popen, int, P
     deadline = time.monotonic() + 600
     while not _warm_done(log.read_text()):
         if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
             raise SystemExit(f"server failed to start:\n{log.read_text()}")
         time.sleep(0.5)
     return process, port, log

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 MODEL_FILE = "model.joblib"
 CURRENT = "current"
+PROMOTIONS = "promotions.jsonl"
 FORMAT = 2  # 2: models keep their training lines and pair mean quantities
 _LIBRARIES = ("recsys", "numpy", "scipy", "pandas", "scikit-learn", "implicit", "joblib")
 
@@ -64,7 +65,8 @@ def save_model(
     """
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
-    version = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    # Sortable to the microsecond: the order of names is the order of training.
+    version = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f-") + secrets.token_hex(2)
     tmp = models_dir / f".tmp-{version}"
     tmp.mkdir()
     try:
@@ -92,15 +94,70 @@ def save_model(
     return final
 
 
-def promote_version(models_dir: str | Path, version: str) -> None:
-    """Point ``models_dir/current`` at ``version`` (atomic replace of the link)."""
+def promote_version(models_dir: str | Path, version: str, *, action: str = "promote") -> None:
+    """Point ``models_dir/current`` at ``version`` (atomic replace of the link) and log it.
+
+    Every promotion is appended to ``promotions.jsonl`` (time, action, version, previous), which
+    is how `previous_version` knows where a rollback goes.
+    """
     models_dir = Path(models_dir)
+    if "/" in version or version.startswith("."):
+        raise ArtifactError(f"'{version}' is not a version name (see 'recsys models list')")
+    if not (models_dir / version).is_dir():
+        raise ArtifactError(f"no version '{version}' in {models_dir} (see 'recsys models list')")
     read_manifest(models_dir / version)  # refuse to promote an incomplete version
+    previous = current_version(models_dir)
     link = models_dir / f".{CURRENT}-{secrets.token_hex(4)}"
     os.symlink(version, link)
     os.replace(link, models_dir / CURRENT)
     _fsync(models_dir)
-    log.info("promoted model version %s", version)
+    entry = {
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "action": action,
+        "version": version,
+        "previous": previous,
+    }
+    with open(models_dir / PROMOTIONS, "a") as handle:
+        handle.write(json.dumps(entry) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    log.info("%s: model version %s is current (was %s)", action, version, previous)
+
+
+def current_version(models_dir: str | Path) -> str | None:
+    """The version ``current`` points to, or None."""
+    link = Path(models_dir) / CURRENT
+    return os.readlink(link) if link.is_symlink() else None
+
+
+def previous_version(models_dir: str | Path) -> str | None:
+    """The version that was current before the current one was promoted (what a rollback
+    restores), if it still exists. Rollbacks walk back: after rolling back to A, the previous
+    version is the one before A was promoted."""
+    models_dir = Path(models_dir)
+    current = current_version(models_dir)
+    log_file = models_dir / PROMOTIONS
+    if current is None or not log_file.exists():
+        return None
+    entries = [json.loads(line) for line in log_file.read_text().splitlines() if line.strip()]
+    for entry in reversed(entries):
+        if entry["version"] == current and entry["action"] == "promote":
+            previous = entry["previous"]
+            return previous if previous and (models_dir / previous).is_dir() else None
+    return None
+
+
+def prune_versions(models_dir: str | Path, keep: int) -> list[str]:
+    """Delete the oldest versions beyond the newest ``keep``; never the current or previous
+    one. Returns the deleted versions."""
+    models_dir = Path(models_dir)
+    protected = {current_version(models_dir), previous_version(models_dir)}
+    versions = list_versions(models_dir)
+    doomed = [v for v in versions[: max(len(versions) - keep, 0)] if v not in protected]
+    for version in doomed:
+        shutil.rmtree(models_dir / version)
+        log.info("pruned model version %s", version)
+    return doomed
 
 
 def resolve(path: str | Path) -> Path:

@@ -95,6 +95,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--models-dir", default="models", help="where versions live (default models)"
     )
     train.add_argument(
+        "--keep",
+        type=int,
+        default=5,
+        help="versions kept after promotion, the current and previous always (default 5)",
+    )
+    train.add_argument(
         "--horizon-days",
         type=int,
         default=None,
@@ -135,6 +141,19 @@ def _build_parser() -> argparse.ArgumentParser:
     forecast.add_argument("--as-of", help="first day (default: the last training date)")
     forecast.add_argument("--top", type=int, help="only the N most demanded products")
     forecast.set_defaults(handler=_forecast)
+
+    models = commands.add_parser(
+        "models",
+        help="list, promote or roll back model versions",
+        description="Manage the versions under --models-dir: which one 'current' points to.",
+    )
+    models.add_argument("--models-dir", default="models", help="models directory")
+    actions = models.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="every version, newest last, with its data and metrics")
+    promote = actions.add_parser("promote", help="make VERSION the current model")
+    promote.add_argument("version")
+    actions.add_parser("rollback", help="make the previously current version current again")
+    models.set_defaults(handler=_models)
 
     serve = commands.add_parser(
         "serve",
@@ -265,6 +284,10 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.horizon_days is not None and args.horizon_days < 1:
         raise ParameterError(f"--horizon-days must be at least 1, got {args.horizon_days}")
+    if args.keep < 2:
+        raise ParameterError(
+            f"--keep must be at least 2 (the current and previous), got {args.keep}"
+        )
     if not args.orders and not args.ingested:
         raise ParameterError("give --orders FILE, --ingested DB, or both")
     started = time.perf_counter()
@@ -325,6 +348,11 @@ def _train(args: argparse.Namespace) -> int:
         + ", ".join(f"{k} {v:.4f}" for k, v in model.validation_.items() if "@" in k)
     )
     print(f"promoted {path}")
+    from recsys.artifacts import prune_versions
+
+    pruned = prune_versions(args.models_dir, args.keep)
+    if pruned:
+        print(f"pruned {len(pruned)} old version(s): {', '.join(pruned)}")
     return EXIT_OK
 
 
@@ -362,6 +390,48 @@ def _forecast(args: argparse.Namespace) -> int:
     table = forecast_demand(model, args.days, as_of=as_of, top=args.top)
     write_table(table, out)
     print(f"wrote {len(table):,} products to {out} (model {manifest['version']})")
+    return EXIT_OK
+
+
+def _models(args: argparse.Namespace) -> int:
+    from recsys.artifacts import (
+        current_version,
+        list_versions,
+        previous_version,
+        promote_version,
+        read_manifest,
+    )
+    from recsys.exceptions import ArtifactError
+
+    models_dir = args.models_dir
+    if args.action == "promote":
+        promote_version(models_dir, args.version)
+        print(f"current: {args.version}")
+        return EXIT_OK
+    if args.action == "rollback":
+        previous = previous_version(models_dir)
+        if previous is None:
+            raise ParameterError(f"{models_dir}: no previous version to roll back to")
+        promote_version(models_dir, previous, action="rollback")
+        print(f"current: {previous}")
+        return EXIT_OK
+    current, previous = current_version(models_dir), previous_version(models_dir)
+    print(f"{'':2}{'version':<29}{'created':<27}{'last order':<21}{'lines':>10}{'recall@10':>11}")
+    for version in list_versions(models_dir):
+        try:
+            manifest = read_manifest(f"{models_dir}/{version}")
+        except ArtifactError as exc:
+            print(f"! {version:<29}{exc}")
+            continue
+        data = manifest.get("data", {})
+        recall = manifest.get("validation", {}).get("recall@10")
+        mark = "*" if version == current else "<" if version == previous else " "
+        print(
+            f"{mark} {version:<29}{manifest.get('created', ''):<27}"
+            f"{str(data.get('last_order', ''))[:19]:<21}{data.get('lines', 0):>10,}"
+            f"{'' if recall is None else f'{recall:.4f}':>11}"
+        )
+    print("(* current, < previous: what 'recsys models rollback' restores)")
     return EXIT_OK
 
 
