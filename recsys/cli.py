@@ -1,7 +1,8 @@
 """The ``recsys`` command: argument parsing, logging set-up and exit codes only.
 
 Exit codes: 0 success, 2 bad input or parameters (one line on stderr saying what and where),
-1 an unexpected internal error.
+3 ``train``: trained and saved but not promoted (the promotion gate said no), 1 an unexpected
+internal error.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from recsys.exceptions import ParameterError, RecsysError
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
+EXIT_NOT_PROMOTED = 3
 
 log = logging.getLogger("recsys")
 
@@ -93,6 +95,16 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--models-dir", default="models", help="where versions live (default models)"
+    )
+    train.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.02,
+        help="promote unless recall@10 on the latest window is worse than the current "
+        "model's by more than this share (default 0.02)",
+    )
+    train.add_argument(
+        "--force", action="store_true", help="promote even if the promotion gate says no"
     )
     train.add_argument(
         "--keep",
@@ -284,6 +296,8 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.horizon_days is not None and args.horizon_days < 1:
         raise ParameterError(f"--horizon-days must be at least 1, got {args.horizon_days}")
+    if not 0 <= args.tolerance < 1:
+        raise ParameterError(f"--tolerance must be in [0, 1), got {args.tolerance}")
     if args.keep < 2:
         raise ParameterError(
             f"--keep must be at least 2 (the current and previous), got {args.keep}"
@@ -342,12 +356,29 @@ def _train(args: argparse.Namespace) -> int:
         "validation": model.validation_,
         "training_seconds": round(time.perf_counter() - started, 1),
     }
-    path = save_model(model, args.models_dir, manifest)
+    from recsys.promotion_gate import decide
+
+    gate_started = time.perf_counter()
+    decision = decide(history, model, args.models_dir, tolerance=args.tolerance)
+    promote = decision.promote or args.force
+    manifest["gate"] = {**decision.as_dict(), "forced": args.force and not decision.promote}
+    log.info(
+        "train: gate %s in %.1fs %s",
+        "passed" if decision.promote else "failed",
+        time.perf_counter() - gate_started,
+        decision.reasons or "",
+    )
+    path = save_model(model, args.models_dir, manifest, promote=promote)
     print(
         f"trained {path.name}: horizon {model.horizon_days_} days, validation "
         + ", ".join(f"{k} {v:.4f}" for k, v in model.validation_.items() if "@" in k)
     )
-    print(f"promoted {path}")
+    if not promote:
+        for reason in decision.reasons:
+            print(f"not promoted: {reason}")
+        print(f"saved {path}; promote it with 'recsys models promote {path.name}'")
+        return EXIT_NOT_PROMOTED
+    print(f"promoted {path}" + (" (forced past the gate)" if not decision.promote else ""))
     from recsys.artifacts import prune_versions
 
     pruned = prune_versions(args.models_dir, args.keep)
