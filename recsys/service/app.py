@@ -27,6 +27,7 @@ from recsys.service.routers import (
     orders,
     products,
 )
+from recsys.service.schemas import Error
 from recsys.service.store import OrderStore
 
 log = logging.getLogger(__name__)
@@ -102,18 +103,35 @@ def create_app(
         name="crm_static",
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    document_api_key(app)
+    customise_openapi(app)
     return app
 
 
-def document_api_key(app: FastAPI) -> None:
-    """Declare the ``X-API-Key`` scheme in the OpenAPI document, on every route but the probes
-    (the key is checked inside the routes' dependencies; see `recsys.service.deps`)."""
+def customise_openapi(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the service does: the ``X-API-Key`` scheme on every
+    route but the probes (the key is checked inside the routes' dependencies; see
+    `recsys.service.deps`), and every error response in the one JSON shape of
+    `recsys.service.errors` rather than FastAPI's default validation body."""
     build = app.openapi
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = build()
+            error_ref = {"$ref": "#/components/schemas/Error"}
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    for code, response in operation.get("responses", {}).items():
+                        schemas = [
+                            c.get("schema", {}) for c in response.get("content", {}).values()
+                        ]
+                        refs = {s.get("$ref", "").rsplit("/", 1)[-1] for s in schemas}
+                        # Errors are JSON even on the HTML page's route.
+                        if code == "422" or refs & {"Error", "HTTPValidationError"}:
+                            response["content"] = {"application/json": {"schema": error_ref}}
+            components = schema["components"]["schemas"]
+            components.setdefault("Error", Error.model_json_schema())
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.pop(unused, None)
             schema.setdefault("components", {})["securitySchemes"] = {
                 "apiKey": {
                     "type": "apiKey",
