@@ -8,9 +8,13 @@ Policy, applied in this order (a line is counted under the first rule that remov
    leading 'C') are kept out of the purchase signal.
 4. Returns (negative quantity) are kept out of the purchase signal.
 5. Lines with quantity zero are not purchases and are dropped.
-6. Non-product lines (postage, carriage, fees, manual adjustments, samples, vouchers), recognised
+6. Lines with an absurd quantity (over ``max_quantity`` units, a million by default: a typo
+   or a unit mix-up, not an order) are dropped.
+7. Lines dated in the future (more than a day after the clock at cleaning time, for clocks
+   that disagree) are dropped: no one has bought them yet.
+8. Non-product lines (postage, carriage, fees, manual adjustments, samples, vouchers), recognised
    by product id or product name against configurable patterns, are dropped.
-7. Duplicate lines (same customer, order and product) are merged into one: quantities add up,
+9. Duplicate lines (same customer, order and product) are merged into one: quantities add up,
    the earliest timestamp is kept.
 
 Every step's count is in the returned `CleaningReport`.
@@ -41,6 +45,9 @@ class CleaningPolicy:
     non_product_ids: str | None = schema.DEFAULT_NON_PRODUCT_IDS
     non_product_names: str | None = schema.DEFAULT_NON_PRODUCT_NAMES
     cancelled_order_pattern: str | None = None
+    max_quantity: float | None = 1_000_000
+    #: Lines dated after this are future-dated; None: one day after the clock at cleaning.
+    latest: pd.Timestamp | None = None
 
     @classmethod
     def for_preset(cls, preset: str | None, **overrides: str | None) -> CleaningPolicy:
@@ -59,6 +66,8 @@ class CleaningReport:
     cancelled_orders: int = 0
     returns: int = 0
     zero_quantity: int = 0
+    absurd_quantity: int = 0
+    future_dated: int = 0
     non_product: int = 0
     duplicates_merged: int = 0
     lines_kept: int = 0
@@ -80,6 +89,7 @@ def clean(
     """
     policy = policy or CleaningPolicy()
     report = CleaningReport(lines_read=len(frame))
+    latest = policy.latest or pd.Timestamp.now() + pd.Timedelta(days=1)
     qty = frame[schema.QUANTITY] if schema.QUANTITY in frame else None
 
     steps: list[tuple[str, np.ndarray]] = [
@@ -94,6 +104,13 @@ def clean(
         ),
         ("returns", (qty < 0).to_numpy() if qty is not None else None),
         ("zero_quantity", (qty == 0).to_numpy() if qty is not None else None),
+        (
+            "absurd_quantity",
+            (qty > policy.max_quantity).to_numpy()
+            if qty is not None and policy.max_quantity is not None
+            else None,
+        ),
+        ("future_dated", (frame[schema.TIMESTAMP] > latest).to_numpy()),
         ("non_product", _non_product(frame, policy)),
     ]
     drop = np.zeros(len(frame), dtype=bool)

@@ -80,7 +80,7 @@ def _read_parquet(path: Path, preset, columns) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, preset, columns) -> pd.DataFrame:
-    for encoding in ("utf-8", "cp1252"):
+    for encoding in _encodings(path):
         try:
             header_line = _first_line(path, encoding)
             delimiter = max(_DELIMITERS, key=header_line.count)
@@ -101,14 +101,33 @@ def _read_csv(path: Path, preset, columns) -> pd.DataFrame:
                 skipinitialspace=True,
             )
         except UnicodeDecodeError:
-            log.warning("%s is not UTF-8; reading it as Windows-1252", path)
+            if encoding == "utf-8":
+                log.warning("%s is not UTF-8; reading it as Windows-1252", path)
             continue
         except (OSError, EOFError, zlib.error, pd.errors.ParserError) as exc:
             raise DataError(f"{path}: cannot read as CSV: {_one_line(exc)}") from None
         except pd.errors.EmptyDataError:
             raise DataError(f"{path}: the file is empty") from None
+        if frame.empty:
+            raise DataError(f"{path}: no order lines, only a header")
         return _rename(frame, resolved)
     raise DataError(f"{path}: cannot decode the file as UTF-8 or Windows-1252 text")
+
+
+def _encodings(path: Path) -> tuple[str, ...]:
+    """Encodings to try: a byte-order mark settles it (UTF-16 from spreadsheet exports, UTF-8
+    with BOM); otherwise UTF-8, then Windows-1252."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            start = handle.read(4)
+    except (OSError, EOFError, zlib.error):
+        start = b""  # reported by the CSV reader with its own message
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ("utf-16",)
+    if start.startswith(b"\xef\xbb\xbf"):
+        return ("utf-8-sig",)
+    return ("utf-8", "cp1252")
 
 
 def _first_line(path: Path, encoding: str) -> str:
