@@ -8,7 +8,6 @@ so a reader never sees half of it.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import pandas as pd
 
 from recsys.exceptions import DataError, ParameterError
 from recsys.models.anticipate import AnticipationModel
+from recsys.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -120,20 +120,14 @@ def predict_all(
 ) -> pd.DataFrame:
     """`AnticipationModel.predict` over many customers in chunks, logging progress; ``row``
     indexes ``codes``."""
-    started = time.perf_counter()
+    progress = Progress("predict", len(codes), "customers")
     parts = []
     for start in range(0, len(codes), CHUNK):
         chunk = codes[start : start + CHUNK]
         items = model.predict(chunk, k=k, as_of=as_of)
         items["row"] += start
         parts.append(items)
-        done = start + len(chunk)
-        log.info(
-            "%d/%d customers (%.0f/s)",
-            done,
-            len(codes),
-            done / max(time.perf_counter() - started, 1e-9),
-        )
+        progress.update(start + len(chunk))
     return pd.concat(parts, ignore_index=True)
 
 
