@@ -86,7 +86,9 @@ class ServingModel:
         self._products = pd.Index(model.product_ids_)
         # customer -> {day -> list}, least recently used customer first.
         self._lists: OrderedDict[str, dict[dt.date, ItemList]] = OrderedDict()
-        self._recent: dict[str, pd.DataFrame] = {}
+        # customer -> order id -> its lines (timestamp, product id, quantity): plain tuples,
+        # a DataFrame only when a list is computed (thousands of tiny frames cost megabytes).
+        self._recent: dict[str, dict[str, list[tuple]]] = {}
         self._epoch: dict[str, int] = {}  # per customer, bumped by each ingested order
         self._forecasts: dict[tuple[dt.date, int], pd.DataFrame] = {}
         self._lock = threading.Lock()
@@ -122,7 +124,7 @@ class ServingModel:
         if cached is not None:
             return cached
         with self._lock:
-            recent = self._recent.get(customer_id)
+            recent = self._recent_frame(customer_id)
             epoch = self._epoch.get(customer_id, 0)
         items = self._compute([customer_id], day, recent)[0]
         self._remember(customer_id, day, items, epoch)
@@ -233,26 +235,55 @@ class ServingModel:
         """Take new order lines (canonical columns) into account for their customers.
 
         Lines of an order already applied are ignored."""
-        for customer_id, group in lines.groupby(schema.CUSTOMER_ID, sort=False):
-            with self._lock:
-                previous = self._recent.get(customer_id)
-                merged = group if previous is None else pd.concat([previous, group])
+        columns = [
+            lines[c].tolist()
+            for c in (schema.CUSTOMER_ID, schema.ORDER_ID, schema.TIMESTAMP, schema.PRODUCT_ID)
+        ]
+        columns.append(lines[schema.QUANTITY].astype(float).tolist())
+        fresh: dict[str, dict[str, list[tuple]]] = {}
+        for customer_id, order_id, timestamp, product_id, quantity in zip(*columns, strict=True):
+            order = fresh.setdefault(customer_id, {}).setdefault(order_id, [])
+            order.append((timestamp, product_id, quantity))
+        with self._lock:
+            for customer_id, orders in fresh.items():
+                known = self._recent.setdefault(customer_id, {})
                 # Idempotent: a reload may hand over an order this model was given already.
-                merged = merged.drop_duplicates([schema.ORDER_ID, schema.PRODUCT_ID])
-                self._recent[customer_id] = merged.sort_values(schema.TIMESTAMP, kind="stable")
+                known.update({o: rows for o, rows in orders.items() if o not in known})
                 self._epoch[customer_id] = self._epoch.get(customer_id, 0) + 1
                 self._lists.pop(customer_id, None)
+
+    def _recent_frame(self, customer_id: str) -> pd.DataFrame | None:
+        """The customer's ingested lines in the canonical layout (call under the lock)."""
+        orders = self._recent.get(customer_id)
+        if not orders:
+            return None
+        rows = [
+            (customer_id, order_id, timestamp, product_id, quantity)
+            for order_id, lines in orders.items()
+            for timestamp, product_id, quantity in lines
+        ]
+        frame = pd.DataFrame(
+            rows,
+            columns=[
+                schema.CUSTOMER_ID,
+                schema.ORDER_ID,
+                schema.TIMESTAMP,
+                schema.PRODUCT_ID,
+                schema.QUANTITY,
+            ],
+        )
+        return frame.sort_values(schema.TIMESTAMP, kind="stable", ignore_index=True)
 
     @property
     def orders_since_training(self) -> int:
         """Orders ingested after this model was trained (applied live)."""
         with self._lock:
-            return sum(frame[schema.ORDER_ID].nunique() for frame in self._recent.values())
+            return sum(len(orders) for orders in self._recent.values())
 
     def recent_products(self, customer_id: str) -> np.ndarray:
         """Codes of known products in the customer's ingested orders."""
         with self._lock:
-            recent = self._recent.get(customer_id)
+            recent = self._recent_frame(customer_id)
         if recent is None:
             return np.zeros(0, dtype=np.int64)
         codes = self.product_codes(list(recent[schema.PRODUCT_ID]))
@@ -275,7 +306,7 @@ class ServingModel:
                 )
             )
         with self._lock:
-            recent = self._recent.get(customer_id)
+            recent = self._recent_frame(customer_id)
         if recent is not None:
             parts.append(
                 pd.DataFrame(
