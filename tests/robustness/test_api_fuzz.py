@@ -38,10 +38,13 @@ def test_no_server_error_and_no_schema_violation(app):
     for operation in operations:
 
         @given(case=operation.as_strategy())
+        # Derandomised: the same requests on every run, so CI's verdict is about the code
+        # (random runs found the off-calendar timestamp and the "/" in an id, now tested).
         @settings(
             max_examples=50,
             deadline=None,
             database=None,
+            derandomize=True,
             suppress_health_check=list(HealthCheck),
         )
         def fuzz(case):

@@ -297,3 +297,21 @@ def test_demand_forecast(client):
     assert units == sorted(units, reverse=True)
     assert all(p["low_80"] <= p["expected_units"] <= p["high_80"] for p in products)
     assert client.get("/v1/forecast/demand", params={"days": 0}).json()["field"] == "query.days"
+
+
+def test_ids_holding_a_slash_are_addressable(client):
+    response = client.get("/v1/customers/north%2Fwest/next", params={"k": 2})
+    assert response.status_code == 200
+    assert response.json()["customer_id"] == "north/west"
+    assert response.json()["cold_start"] is True
+    link = client.post("/v1/crm/links", json={"customer_id": "north/west"}).json()
+    assert "/crm/customers/north%2Fwest?expires=" in link["url"]
+    assert client.get(link["url"]).status_code == 200
+
+
+def test_an_order_dated_off_the_calendar_is_a_422(client):
+    body = order("cal-1", "c0", 80, "milk")
+    body["timestamp"] = "0001-01-01T00:00:00+00:01"
+    response = client.post("/v1/orders", json=body)
+    assert response.status_code == 422
+    assert response.json()["field"] == "body.timestamp"

@@ -35,10 +35,15 @@ class NextQuery(BaseModel):
 
 
 @router.get(
-    "/{customer_id}/next",
+    "/{customer_id:path}/next",  # ":path": customer ids may hold a "/" (sent as %2F)
     response_model=NextItems,
     summary="What this customer will need next",
-    responses={401: {"model": Error}, 403: {"model": Error}, 422: {"model": Error}},
+    responses={
+        401: {"model": Error},
+        403: {"model": Error},
+        404: {"model": Error, "description": "an id with control characters matches no route"},
+        422: {"model": Error},
+    },
 )
 async def next_items(
     model: ReadModel,

@@ -54,7 +54,10 @@ async def ingest(
         field = (
             f"{prefix}[{i}].timestamp" if isinstance(body, OrderBatch) else f"{prefix}.timestamp"
         )
-        timestamp = _naive_utc(order.timestamp)
+        try:
+            timestamp = _naive_utc(order.timestamp)
+        except OverflowError:  # an offset that pushes year 1 or 9999 off the calendar
+            raise invalid(field, f"order '{order.order_id}': the date is out of range") from None
         if timestamp < EARLIEST:
             raise invalid(
                 field, f"order '{order.order_id}' is dated {timestamp:%Y-%m-%d}, before 1970"

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/products", tags=["products"])
 
 
 @router.get(
-    "/{product_id}/complements",
+    "/{product_id:path}/complements",  # product ids may hold a "/" (sent as %2F)
     response_model=ComplementsResponse,
     summary="Frequently bought together",
     responses={401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}},
