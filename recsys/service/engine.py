@@ -26,6 +26,7 @@ import pandas as pd
 from recsys.data import schema
 from recsys.models.anticipate import AnticipationModel
 from recsys.models.demand import forecast_demand
+from recsys.service.store import StoredOrder, lines_frame
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class ServingModel:
         model: AnticipationModel,
         manifest: dict[str, Any],
         path: Path,
-        recent_lines: pd.DataFrame | None = None,
+        recent_orders: list[StoredOrder] | None = None,
         cache_size: int = 50_000,
     ) -> None:
         self.model = model
@@ -86,15 +87,15 @@ class ServingModel:
         self._products = pd.Index(model.product_ids_)
         # customer -> {day -> list}, least recently used customer first.
         self._lists: OrderedDict[str, dict[dt.date, ItemList]] = OrderedDict()
-        # customer -> order id -> its lines (timestamp, product id, quantity): plain tuples,
-        # a DataFrame only when a list is computed (thousands of tiny frames cost megabytes).
-        self._recent: dict[str, dict[str, list[tuple]]] = {}
+        # customer -> order id -> order, as stored; a DataFrame only when a list is computed
+        # (thousands of tiny frames cost megabytes).
+        self._recent: dict[str, dict[str, StoredOrder]] = {}
         self._epoch: dict[str, int] = {}  # per customer, bumped by each ingested order
         self._forecasts: dict[tuple[dt.date, int], pd.DataFrame] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        if recent_lines is not None and len(recent_lines):
-            self.apply_orders(recent_lines)
+        if recent_orders:
+            self.apply_orders(recent_orders)
 
     # ------------------------------------------------------------------------- facts
     def product_name(self, codes: np.ndarray) -> np.ndarray:
@@ -231,47 +232,24 @@ class ServingModel:
         ]
 
     # --------------------------------------------------------------------- ingestion
-    def apply_orders(self, lines: pd.DataFrame) -> None:
-        """Take new order lines (canonical columns) into account for their customers.
-
-        Lines of an order already applied are ignored."""
-        columns = [
-            lines[c].tolist()
-            for c in (schema.CUSTOMER_ID, schema.ORDER_ID, schema.TIMESTAMP, schema.PRODUCT_ID)
-        ]
-        columns.append(lines[schema.QUANTITY].astype(float).tolist())
-        fresh: dict[str, dict[str, list[tuple]]] = {}
-        for customer_id, order_id, timestamp, product_id, quantity in zip(*columns, strict=True):
-            order = fresh.setdefault(customer_id, {}).setdefault(order_id, [])
-            order.append((timestamp, product_id, quantity))
+    def apply_orders(self, orders: list[StoredOrder]) -> None:
+        """Take new orders into account for their customers; an order id already applied is
+        ignored (a reload may hand over orders this model was given already)."""
         with self._lock:
-            for customer_id, orders in fresh.items():
-                known = self._recent.setdefault(customer_id, {})
-                # Idempotent: a reload may hand over an order this model was given already.
-                known.update({o: rows for o, rows in orders.items() if o not in known})
-                self._epoch[customer_id] = self._epoch.get(customer_id, 0) + 1
-                self._lists.pop(customer_id, None)
+            for order in orders:
+                known = self._recent.setdefault(order.customer_id, {})
+                if order.order_id in known:
+                    continue
+                known[order.order_id] = order
+                self._epoch[order.customer_id] = self._epoch.get(order.customer_id, 0) + 1
+                self._lists.pop(order.customer_id, None)
 
     def _recent_frame(self, customer_id: str) -> pd.DataFrame | None:
         """The customer's ingested lines in the canonical layout (call under the lock)."""
         orders = self._recent.get(customer_id)
         if not orders:
             return None
-        rows = [
-            (customer_id, order_id, timestamp, product_id, quantity)
-            for order_id, lines in orders.items()
-            for timestamp, product_id, quantity in lines
-        ]
-        frame = pd.DataFrame(
-            rows,
-            columns=[
-                schema.CUSTOMER_ID,
-                schema.ORDER_ID,
-                schema.TIMESTAMP,
-                schema.PRODUCT_ID,
-                schema.QUANTITY,
-            ],
-        )
+        frame = lines_frame(list(orders.values()))
         return frame.sort_values(schema.TIMESTAMP, kind="stable", ignore_index=True)
 
     @property

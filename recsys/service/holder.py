@@ -70,7 +70,7 @@ class ModelHolder:
                     model,
                     manifest,
                     target,
-                    self.store.lines(after_seq=watermark),
+                    self.store.orders(after_seq=watermark),
                     cache_size=self.cache_size,
                 )
             except Exception as exc:  # any failure to load must leave the old model serving
@@ -86,7 +86,7 @@ class ModelHolder:
                 return False
             self.current = fresh
             # Orders stored while the new model was loading went to the old one only.
-            fresh.apply_orders(self.store.lines(after_seq=max(applied, watermark)))
+            fresh.apply_orders(self.store.orders(after_seq=max(applied, watermark)))
             self._failed = None
             if serving is not None:
                 serving.stop()

@@ -124,25 +124,23 @@ class OrderStore:
         with self._lock:
             return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM orders").fetchone()[0])
 
-    def lines(self, after_seq: int = 0, customer_id: str | None = None) -> pd.DataFrame:
-        """Stored order lines in the canonical layout (one row per line), oldest first.
-
-        ``after_seq`` skips orders up to that sequence number (those a model already learned
-        from); ``customer_id`` keeps one customer's orders.
-        """
-        query = "SELECT seq, order_id, customer_id, timestamp, lines FROM orders WHERE seq > ?"
-        params: tuple = (after_seq,)
-        if customer_id is not None:
-            query += " AND customer_id = ?"
-            params += (customer_id,)
+    def orders(self, after_seq: int = 0) -> list[StoredOrder]:
+        """Stored orders, oldest first; ``after_seq`` skips orders up to that sequence number
+        (those a model already learned from)."""
         with self._lock:
-            rows = self._db.execute(query + " ORDER BY seq", params).fetchall()
-        return lines_frame(
-            [
-                StoredOrder(order_id, customer, ts, tuple(tuple(line) for line in json.loads(raw)))
-                for _, order_id, customer, ts, raw in rows
-            ]
-        )
+            rows = self._db.execute(
+                "SELECT order_id, customer_id, timestamp, lines FROM orders WHERE seq > ? "
+                "ORDER BY seq",
+                (after_seq,),
+            ).fetchall()
+        return [
+            StoredOrder(order_id, customer, ts, tuple(tuple(line) for line in json.loads(raw)))
+            for order_id, customer, ts, raw in rows
+        ]
+
+    def lines(self, after_seq: int = 0) -> pd.DataFrame:
+        """Stored order lines in the canonical layout (one row per line), oldest first."""
+        return lines_frame(self.orders(after_seq))
 
 
 def lines_frame(orders: list[StoredOrder]) -> pd.DataFrame:

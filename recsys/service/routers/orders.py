@@ -7,11 +7,10 @@ import datetime as dt
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from recsys.data import schema
 from recsys.service.deps import IngestStore, now
 from recsys.service.errors import ApiError, invalid
 from recsys.service.schemas import Error, IngestResult, Order, OrderBatch
-from recsys.service.store import OrderConflict, StoredOrder, lines_frame
+from recsys.service.store import OrderConflict, StoredOrder
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -86,10 +85,11 @@ async def ingest(
     unknown: list[str] = []
     model = request.app.state.holder.current
     if new and model is not None:
-        lines = lines_frame(new)
-        model.apply_orders(lines)
-        products = lines[schema.PRODUCT_ID].unique()
-        unknown = [str(p) for p in products[model.product_codes(list(products)) < 0]]
+        model.apply_orders(new)
+        products = list(dict.fromkeys(line[0] for order in new for line in order.lines))
+        unknown = [
+            p for p, code in zip(products, model.product_codes(products), strict=True) if code < 0
+        ]
     if not new:
         response.status_code = 200
     return IngestResult(stored=len(new), duplicates=duplicates, unknown_products=unknown[:100])
