@@ -31,7 +31,7 @@ MANIFEST = "manifest.json"
 MODEL_FILE = "model.joblib"
 CURRENT = "current"
 PROMOTIONS = "promotions.jsonl"
-FORMAT = 2  # 2: models keep their training lines and pair mean quantities
+FORMAT = 3  # 2: pair mean quantities; 3: the model keeps its training lines
 _LIBRARIES = ("recsys", "numpy", "scipy", "pandas", "scikit-learn", "implicit", "joblib")
 
 

@@ -123,6 +123,9 @@ class AnticipationModel(Recommender):
             pd.isna(names) if names is not None else True, history.product_ids, names
         ).astype(object)
         self.product_categories_ = history.product_categories
+        # Kept on the model only (not on the inner cutoffs' feature states): a customer's
+        # lines are rebuilt with new orders by `with_recent_orders`.
+        self.lines_ = history.lines[[CUSTOMER, ORDER, PRODUCT, TIMESTAMP, QUANTITY]]
         cutoffs = self._inner_cutoffs(history, h)
         log.info(
             "anticipate: horizon %d days, inner cutoffs %s", h, [str(c.date()) for c in cutoffs]
@@ -267,6 +270,12 @@ class AnticipationModel(Recommender):
             }
         )
 
+    def customer_lines(self, customer: int) -> pd.DataFrame:
+        """The fitted history's lines of one customer code (empty for an unknown code)."""
+        codes = self.lines_[CUSTOMER].to_numpy()
+        lo, hi = np.searchsorted(codes, [customer, customer + 1])
+        return self.lines_.iloc[lo:hi]
+
     def with_recent_orders(self, lines: pd.DataFrame) -> AnticipationModel:
         """A copy that knows the orders in ``lines``, for the customers in them only.
 
@@ -285,7 +294,7 @@ class AnticipationModel(Recommender):
         fresh = pd.DataFrame(
             {
                 CUSTOMER: np.searchsorted(customer_ids, lines["customer_id"]),
-                ORDER: pd.factorize(lines["order_id"])[0] + 1 + len(self.state_.lines_),
+                ORDER: pd.factorize(lines["order_id"])[0] + 1 + len(self.lines_),
                 PRODUCT: product[product >= 0],
                 TIMESTAMP: pd.to_datetime(lines["timestamp"]).to_numpy().astype("datetime64[s]"),
                 QUANTITY: lines["quantity"].to_numpy(dtype=np.float32),
@@ -293,7 +302,7 @@ class AnticipationModel(Recommender):
         )
         codes = pd.Index(self.customer_ids_).get_indexer(customer_ids)
         old = [
-            self.state_.customer_lines(code).assign(**{CUSTOMER: i})
+            self.customer_lines(code).assign(**{CUSTOMER: i})
             for i, code in enumerate(codes)
             if code >= 0
         ]

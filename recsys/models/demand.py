@@ -66,7 +66,7 @@ def reorder_demand(
 def first_purchase_demand(model: AnticipationModel, days: float) -> tuple[np.ndarray, np.ndarray]:
     """(expected units, variance) per product of purchases new to the buyer, at their recent
     rate."""
-    lines = model.state_.lines_
+    lines = model.lines_
     window = max(float(days), MIN_RATE_WINDOW)
     key = (
         lines["customer"].to_numpy().astype(np.int64) * model.n_products_

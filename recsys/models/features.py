@@ -13,11 +13,10 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 from implicit.cpu.topk import topk
 
-from recsys.data.history import CUSTOMER, ORDER, PRODUCT, QUANTITY, TIMESTAMP, OrderHistory
+from recsys.data.history import OrderHistory
 from recsys.models.als import ALS
 from recsys.models.copurchase import CoPurchase
 from recsys.models.reorder_cycles import ReorderCycles, to_days
@@ -89,7 +88,6 @@ class FeatureState:
         self.never_bought_ = np.flatnonzero(c.product_orders_ == 0).astype(np.int32)
         self.popular_ = np.argsort(-c.product_decayed_, kind="stable")[: self.counts.popular]
         self.popular_ = self.popular_[c.product_decayed_[self.popular_] > 0]
-        self.lines_ = history.lines[[CUSTOMER, ORDER, PRODUCT, TIMESTAMP, QUANTITY]]
         self._fit_customer_parts(history)
         return self
 
@@ -111,12 +109,6 @@ class FeatureState:
                 for tau in c.decay_days
             ]
         ).astype(np.float32)
-
-    def customer_lines(self, customer: int) -> pd.DataFrame:
-        """The fitted history's lines of one customer code (empty for an unknown code)."""
-        codes = self.lines_[CUSTOMER].to_numpy()
-        lo, hi = np.searchsorted(codes, [customer, customer + 1])
-        return self.lines_.iloc[lo:hi]
 
     def refreshed(self, history: OrderHistory, codes: np.ndarray) -> FeatureState:
         """A state for the few customers of ``history``, sharing every product-level part.

@@ -273,7 +273,7 @@ class ServingModel:
         code = self._customers.get_indexer([customer_id])[0]
         parts = []
         if code >= 0:
-            old = self.model.state_.customer_lines(code)
+            old = self.model.customer_lines(code)
             parts.append(
                 pd.DataFrame(
                     {
