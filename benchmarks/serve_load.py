@@ -196,7 +196,7 @@ def start_server(models_dir: Path, work: Path) -> tuple[subprocess.Popen, int, P
 
 
 def _warm_done(text: str) -> bool:
-    progress = re.findall(r"(\d+)/(\d+) lists for", text)
+    progress = re.findall(r"lists for [\d-]+: ([\d,]+)/([\d,]+) customers", text)
     return bool(progress) and progress[-1][0] == progress[-1][1]
 
 

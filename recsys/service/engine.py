@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import pandas as pd
 from recsys.data import schema
 from recsys.models.anticipate import AnticipationModel
 from recsys.models.demand import forecast_demand
+from recsys.progress import Progress
 from recsys.service.store import StoredOrder, lines_frame
 
 log = logging.getLogger(__name__)
@@ -178,25 +178,17 @@ class ServingModel:
     def warm(self, day: dt.date, batch: int = 500) -> None:
         """Compute the day's list of every known customer into the cache, in batches."""
         ids = list(self.model.customer_ids_[: self.cache_size])
-        started = time.perf_counter()
+        progress = Progress(f"model {self.version}: lists for {day}", len(ids), "customers")
         for start in range(0, len(ids), batch):
             if self._stop.is_set():
                 return
             chunk = [c for c in ids[start : start + batch] if c not in self._recent]
-            if not chunk:
-                continue
-            for customer_id, items in zip(chunk, self._compute(chunk, day, None), strict=True):
+            lists = self._compute(chunk, day, None) if chunk else []
+            for customer_id, items in zip(chunk, lists, strict=True):
                 self._remember(customer_id, day, items, 0)
             done = min(start + batch, len(ids))
             if done == len(ids) or (start // batch) % 20 == 0:
-                log.info(
-                    "model %s: %d/%d lists for %s ready (%.0f/s)",
-                    self.version,
-                    done,
-                    len(ids),
-                    f"{day:%Y-%m-%d}",
-                    done / max(time.perf_counter() - started, 1e-9),
-                )
+                progress.update(done)
 
     def stop(self) -> None:
         """Ask a running `warm` to stop (the model is being replaced)."""
