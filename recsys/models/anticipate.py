@@ -40,6 +40,10 @@ TARGETS = ("window", "next-basket")
 CANDIDATES_PER_CUSTOMER = 250
 #: Horizons the model may choose from when none is given (days).
 HORIZON_CHOICES = (7, 14, 30)
+#: Serving cascade: the ranker's first trees pre-rank each customer's candidates and only the
+#: best PRESCORE_KEEP of them (at least the k asked for) are scored by the whole ensemble.
+PRESCORE_ROUNDS = 20
+PRESCORE_KEEP = 60
 
 
 @dataclass
@@ -354,7 +358,7 @@ class AnticipationModel(Recommender):
         self, positions: np.ndarray, customers: np.ndarray, k: int, day: float
     ) -> pd.DataFrame:
         row, product, X = self._candidate_features(self.state_, customers, day)
-        score = self.ranker_.raw_score(X)
+        row, product, X, score = self._cascade(row, product, X, max(k, PRESCORE_KEEP))
         rank = rank_within_groups(row, score)
         top = rank < k
         row, product, X, score, rank = row[top], product[top], X[top], score[top], rank[top]
@@ -396,10 +400,21 @@ class AnticipationModel(Recommender):
 
     def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
         row, product, X = self._candidate_features(self.state_, customers, to_days(as_of))
+        row, product, _, score = self._cascade(row, product, X, PRESCORE_KEEP)
         block = np.zeros((len(customers), self.n_products_), dtype=np.float32)
         # Shifted above zero so that every candidate outranks the popularity fill.
-        block[row, product] = self.ranker_.raw_score(X) + 1e-6
+        block[row, product] = score + 1e-6
         return block
+
+    def _cascade(
+        self, row: np.ndarray, product: np.ndarray, X: np.ndarray, keep: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each customer's ``keep`` best candidates by the leading trees, with full scores."""
+        lead = self.ranker_.leading_score(X, PRESCORE_ROUNDS)
+        if lead is not None:
+            kept = rank_within_groups(row, lead) < keep
+            row, product, X = row[kept], product[kept], X[kept]
+        return row, product, X, self.ranker_.raw_score(X)
 
 
 def _matrix(columns: dict[str, np.ndarray]) -> np.ndarray:

@@ -109,6 +109,19 @@ class Ranker:
             return np.full(len(X), self.constant_, dtype=np.float32)
         return self.booster_.predict_proba(X)[:, 1].astype(np.float32)
 
+    def leading_score(self, X: np.ndarray, rounds: int) -> np.ndarray | None:
+        """The raw score of the booster's first ``rounds`` trees, or None if that is all of it.
+
+        A cheap pre-ranking: the first trees carry most of the ordering, so the full ensemble
+        only needs to see the pairs these put near the top.
+        """
+        if self.booster_ is None or self.n_rounds_ <= rounds:
+            return None
+        stages = self.booster_.staged_decision_function(X)
+        for _ in range(rounds - 1):
+            next(stages)
+        return next(stages).astype(np.float32)
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Calibrated probability of the positive class."""
         raw = self.raw_score(X)
