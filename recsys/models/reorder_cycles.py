@@ -48,7 +48,8 @@ class ReorderCycles:
     Fitted attributes (arrays aligned on pairs sorted by ``customer * n_products + product``):
     ``pair_key_``, ``pair_customer_``, ``pair_product_``, ``pair_orders_``, ``pair_first_``,
     ``pair_last_`` (days), ``pair_gap_`` (median days between purchases, NaN under 2),
-    ``pair_gap_std_``, ``pair_quantity_`` (median units), ``pair_mean_quantity_``, ``pair_decayed_`` (n_pairs x
+    ``pair_gap_std_``, ``pair_quantity_`` (median units), ``pair_mean_quantity_``, ``pair_mean_sq_quantity_``
+    (mean squared units), ``pair_decayed_`` (n_pairs x
     len(decay_days)), ``pair_basket_decayed_``, ``pair_orders_since_`` (the customer's orders
     after the last one holding it); customer arrays ``customer_*_`` and product arrays
     ``product_*_`` indexed by code; ``end_`` (days) the end of the fitted history.
@@ -110,6 +111,9 @@ class ReorderCycles:
         ).astype(np.float32)
         self.pair_mean_quantity_ = (
             np.bincount(pair_id, qty[sort], n_pairs) / self.pair_orders_
+        ).astype(np.float32)
+        self.pair_mean_sq_quantity_ = (
+            np.bincount(pair_id, qty[sort] ** 2, n_pairs) / self.pair_orders_
         ).astype(np.float32)
         age = end - d
         self.pair_decayed_ = np.column_stack(

@@ -6,7 +6,7 @@ import pytest
 
 from recsys.evaluation.forecast_backtest import backtest_forecast, wape_and_bias
 from recsys.models import AnticipationModel
-from recsys.models.demand import forecast_demand
+from recsys.models.demand import FirstPurchases, forecast_demand
 from tests.helpers import START, fortnightly_rows, history_from_rows
 
 WEEKS = 12
@@ -53,3 +53,43 @@ def test_backtest_compares_with_the_naive_forecasts_on_the_same_window():
         assert 0 <= figures["wape"] < 1
     assert result.methods["anticipate"]["wape"] < 0.5
     assert 0 <= result.interval_coverage <= 1
+
+
+def _first_purchases(daily_units) -> FirstPurchases:
+    """One first purchase a day of product 0, ``daily_units[d]`` units on day ``d``."""
+    days = np.arange(len(daily_units))
+    timestamp = (START.normalize() + pd.to_timedelta(days, unit="D")).to_numpy()
+    return FirstPurchases(
+        timestamp.astype("datetime64[s]"),
+        np.zeros(len(days), dtype=np.int64),
+        np.asarray(daily_units, dtype=float),
+        1,
+    )
+
+
+def test_first_purchases_follow_a_trend_that_held_before():
+    # Growing 2% a day for 20 weeks: the undamped trend forecasts it best.
+    growth = 1.02 ** np.arange(168)
+    firsts = _first_purchases(growth[:140])
+    end = START.normalize() + pd.Timedelta(days=140)
+    assert firsts.validate(end, 28) == (1.0, 1.0)  # exact, so no widening
+    flat, _ = firsts.forecast(end, 28, 0.0)
+    trend, _ = firsts.forecast(end, 28, 1.0)
+    assert flat[0] == pytest.approx(growth[112:140].sum())  # the last 28 days again
+    assert trend[0] == pytest.approx(growth[140:].sum(), rel=1e-6)  # the growth going on
+
+
+def test_first_purchases_stay_flat_when_a_trend_did_not_hold():
+    # Steady, then one jump in the last four weeks before the validation window: extrapolating
+    # that jump would have overshot, so the rate stays flat.
+    units = np.r_[np.full(84, 10.0), np.full(28, 20.0), np.full(28, 20.0)]
+    firsts = _first_purchases(units)
+    end = START.normalize() + pd.Timedelta(days=140)
+    assert firsts.validate(end, 28)[0] == 0.0
+    mean, variance = firsts.forecast(end, 28, 0.0)
+    assert mean[0] == 28 * 20 and variance[0] == 28 * 20**2
+
+
+def test_first_purchases_without_enough_past_stay_flat():
+    firsts = _first_purchases(np.arange(1, 41))
+    assert firsts.validate(START.normalize() + pd.Timedelta(days=40), 28) == (0.0, 1.0)
