@@ -31,7 +31,7 @@ MANIFEST = "manifest.json"
 MODEL_FILE = "model.joblib"
 CURRENT = "current"
 PROMOTIONS = "promotions.jsonl"
-FORMAT = 4  # 2: pair mean quantities; 3: the model keeps its training lines; 4: mean squares
+FORMAT = 5  # 2: pair mean quantities; 3: training lines; 4: mean squares; 5: product trend
 _LIBRARIES = ("recsys", "numpy", "scipy", "pandas", "scikit-learn", "implicit", "joblib")
 
 

@@ -25,6 +25,8 @@ from recsys.models.tifu_knn import TIFUKNN
 
 # Which generator proposed a candidate (bit flags, several may be set).
 FROM_HISTORY, FROM_BASKET, FROM_PERIOD, FROM_ALS, FROM_POPULAR, FROM_NEIGHBOURS = 1, 2, 4, 8, 16, 32
+#: Pseudo-purchases that shrink a product's trend towards 1 (see `FeatureState.features`).
+TREND_PRIOR = 5.0
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,9 @@ class FeatureState:
         ).fit(history)
         c = self.cycles_
         self.never_bought_ = np.flatnonzero(c.product_orders_ == 0).astype(np.int32)
-        self.popular_ = np.argsort(-c.product_decayed_, kind="stable")[: self.counts.popular]
-        self.popular_ = self.popular_[c.product_decayed_[self.popular_] > 0]
+        recent = c.product_decayed_[:, -1]
+        self.popular_ = np.argsort(-recent, kind="stable")[: self.counts.popular]
+        self.popular_ = self.popular_[recent[self.popular_] > 0]
         self._fit_customer_parts(history)
         return self
 
@@ -256,8 +259,18 @@ class FeatureState:
             f["product_customers"] = np.log1p(c.product_customers_[product])
             f["product_reorder_rate"] = c.product_reorder_rate_[product]
             f["product_gap"] = product_gap
-            f["product_recent"] = np.log1p(
-                c.product_decayed_[product] * np.exp(-(as_of - c.end_) / c.decay_days[-1])
+            # The product's purchase rate over each time constant; their ratio is its trend
+            # (a seasonal ramp, a new line catching on, an old one fading), shrunk towards
+            # no trend by TREND_PRIOR purchases so that a rarely bought product's noise is not
+            # read as one.
+            short, long = c.decay_days[0], c.decay_days[-1]
+            rate = {
+                tau: c.product_decayed_[product, j] * np.exp(-(as_of - c.end_) / tau) / tau
+                for j, tau in enumerate(c.decay_days)
+            }
+            f["product_recent"] = np.log1p(rate[long] * long)
+            f["product_trend"] = (rate[short] * short + TREND_PRIOR) / (
+                rate[long] * short + TREND_PRIOR
             )
         weight = self.profile_weight_[customer]
         for name, value in (("basket", cand.basket_score), ("period", cand.period_score)):

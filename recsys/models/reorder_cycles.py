@@ -48,11 +48,12 @@ class ReorderCycles:
     Fitted attributes (arrays aligned on pairs sorted by ``customer * n_products + product``):
     ``pair_key_``, ``pair_customer_``, ``pair_product_``, ``pair_orders_``, ``pair_first_``,
     ``pair_last_`` (days), ``pair_gap_`` (median days between purchases, NaN under 2),
-    ``pair_gap_std_``, ``pair_quantity_`` (median units), ``pair_mean_quantity_``, ``pair_mean_sq_quantity_``
-    (mean squared units), ``pair_decayed_`` (n_pairs x
+    ``pair_gap_std_``, ``pair_quantity_`` (median units), ``pair_mean_quantity_``,
+    ``pair_mean_sq_quantity_`` (mean squared units), ``pair_decayed_`` (n_pairs x
     len(decay_days)), ``pair_basket_decayed_``, ``pair_orders_since_`` (the customer's orders
     after the last one holding it); customer arrays ``customer_*_`` and product arrays
-    ``product_*_`` indexed by code; ``end_`` (days) the end of the fitted history.
+    ``product_*_`` indexed by code (``product_decayed_``: n_products x len(decay_days));
+    ``end_`` (days) the end of the fitted history.
     """
 
     def __init__(self, decay_days: tuple[float, ...] = (7.0, 30.0), basket_decay: float = 0.8):
@@ -160,8 +161,11 @@ class ReorderCycles:
         self.product_quantity_ = _scatter(
             pd.Series(qty).groupby(product).median(), n_products
         ).astype(np.float32)
-        self.product_decayed_ = np.bincount(
-            product, np.exp(-(end - day) / self.decay_days[-1]), n_products
+        self.product_decayed_ = np.column_stack(
+            [
+                np.bincount(product, np.exp(-(end - day) / tau), n_products)
+                for tau in self.decay_days
+            ]
         ).astype(np.float32)
         return self
 
@@ -183,7 +187,7 @@ class ReorderCycles:
             setattr(fresh, name, getattr(self, name))
         # Decayed popularity is kept relative to the end of the history it belongs to.
         fresh.product_decayed_ = (
-            self.product_decayed_ * np.exp(-(fresh.end_ - self.end_) / self.decay_days[-1])
+            self.product_decayed_ * np.exp(-(fresh.end_ - self.end_) / np.asarray(self.decay_days))
         ).astype(np.float32)
         return fresh
 
