@@ -138,7 +138,7 @@ def predict_all(
         return items
 
     parts = []
-    with threadpool_limits(1), ThreadPoolExecutor(max(os.cpu_count() or 1, 1)) as pool:
+    with threadpool_limits(1), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         for items in pool.map(run, starts):
             parts.append(items)
             progress.update(min(len(parts) * CHUNK, len(codes)))

@@ -33,7 +33,7 @@ Z80 = 1.2815515655446004
 ITEMS_PER_CUSTOMER = 100
 #: The shortest look-back of the first-purchase rate (days).
 MIN_RATE_WINDOW = 28
-#: Trend dampings of the first-purchase rate, chosen by `FirstPurchases.choose_damping`.
+#: Trend dampings of the first-purchase rate, chosen by `FirstPurchases.validate`.
 TREND_DAMPING = (0.0, 0.5, 1.0)
 #: Bounds of the growth per window that the trend may extrapolate.
 GROWTH_RANGE = (0.5, 2.0)
@@ -121,17 +121,18 @@ class FirstPurchases:
         self, end: pd.Timestamp, days: float, damping: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """(expected units, variance) per product in the ``days`` after ``end``."""
-        window = pd.Timedelta(days=max(float(days), MIN_RATE_WINDOW))
+        window_days = _rate_window_days(days)
+        window = pd.Timedelta(days=window_days)
         recent, recent_sq = self.units(end - window, end)
-        scale = days / (window / pd.Timedelta(days=1))
+        scale = days / window_days
         growth = 1.0
         if damping > 0:
             previous, _ = self.units(end - 2 * window, end - window)
             if previous.sum() > 0 and recent.sum() > 0:
                 per_window = np.clip(recent.sum() / previous.sum(), *GROWTH_RANGE)
                 # From the middle of the last window to the middle of the forecast period.
-                distance = (window / pd.Timedelta(days=1) + days) / 2
-                growth = float(per_window ** (damping * distance / (window / pd.Timedelta(days=1))))
+                distance = (window_days + days) / 2
+                growth = float(per_window ** (damping * distance / window_days))
         return recent * scale * growth, recent_sq * scale * growth
 
     def validate(self, end: pd.Timestamp, days: float) -> tuple[float, float]:
@@ -143,8 +144,8 @@ class FirstPurchases:
         sizes and bursts). Where the lines do not reach far enough back: flat, unscaled.
         """
         validation = end - pd.Timedelta(days=days)
-        window = pd.Timedelta(days=max(float(days), MIN_RATE_WINDOW))
-        if len(self.timestamp) == 0 or self.timestamp[0] > validation - 2 * window:
+        reach_back = pd.Timedelta(days=2 * _rate_window_days(days))
+        if len(self.timestamp) == 0 or self.timestamp[0] > validation - reach_back:
             return 0.0, 1.0
         actual, _ = self.units(validation, end)
         sold = actual > 0
@@ -160,6 +161,11 @@ class FirstPurchases:
             if (miss <= Z80 * scale * sd).mean() >= 0.8:
                 break
         return TREND_DAMPING[best], scale
+
+
+def _rate_window_days(days: float) -> float:
+    """The look-back of the first-purchase rate: ``days``, at least `MIN_RATE_WINDOW`."""
+    return max(float(days), MIN_RATE_WINDOW)
 
 
 def forecast_table(
