@@ -66,11 +66,6 @@ class ReorderCycles:
         self.n_customers_, self.n_products_ = history.n_customers, n_products
         end = float(to_days(history.end))
         self.end_ = end
-        customer = lines["customer"].to_numpy()
-        product = lines["product"].to_numpy()
-        order = lines["order"].to_numpy()
-        day = to_days(lines["timestamp"])
-        qty = lines["quantity"].to_numpy(dtype=np.float64)
 
         orders = history.orders
         order_customer = orders["customer"].to_numpy()
@@ -79,51 +74,64 @@ class ReorderCycles:
         # Rank of each order within its customer (orders are sorted by customer, then time);
         # order codes of a subset history have gaps, so ranks come from positions, not codes.
         starts = np.r_[0, np.cumsum(n_orders)[:-1]]
-        rank_of_order = np.zeros(int(orders["order"].max()) + 1, dtype=np.int64)
+        rank_of_order = np.zeros(int(orders["order"].max()) + 1, dtype=np.int32)
         rank_of_order[orders["order"].to_numpy()] = np.arange(len(orders)) - starts[order_customer]
-        from_end = n_orders[customer] - 1 - rank_of_order[order]
 
-        sort = np.lexsort((day, product, customer))
-        key = customer[sort].astype(np.int64) * n_products + product[sort]
+        # Every line-level array is held once, in pair order (customer, product, then time:
+        # a stable sort of lines already in time order): on tens of millions of lines each
+        # array is hundreds of MB, and they, not the results, make training's memory peak.
+        key = (
+            lines["customer"].to_numpy().astype(np.int64) * n_products + lines["product"].to_numpy()
+        )
+        sort = np.argsort(key, kind="stable")
+        key = key[sort]
+        customer = lines["customer"].to_numpy()[sort]
+        product = lines["product"].to_numpy()[sort]
+        day = to_days(lines["timestamp"].to_numpy()[sort])
+        qty = lines["quantity"].to_numpy(dtype=np.float64)[sort]
+        from_end = n_orders[customer] - 1 - rank_of_order[lines["order"].to_numpy()[sort]]
+        del sort, rank_of_order
         start = np.r_[True, key[1:] != key[:-1]]
         pair_id = np.cumsum(start) - 1
         n_pairs = int(pair_id[-1]) + 1
         first_idx = np.flatnonzero(start)
         last_idx = np.r_[first_idx[1:] - 1, len(key) - 1]
-        d = day[sort]
 
         self.pair_key_ = key[first_idx]
-        self.pair_customer_ = customer[sort][first_idx].astype(np.int32)
-        self.pair_product_ = product[sort][first_idx].astype(np.int32)
+        del key
+        self.pair_customer_ = customer[first_idx].astype(np.int32)
+        self.pair_product_ = product[first_idx].astype(np.int32)
         self.pair_orders_ = np.bincount(pair_id, minlength=n_pairs).astype(np.float32)
-        self.pair_first_ = d[first_idx]
-        self.pair_last_ = d[last_idx]
+        self.pair_first_ = day[first_idx]
+        self.pair_last_ = day[last_idx]
         within = ~start[1:]  # gap i joins line i and i+1 of the same pair
-        gaps = np.maximum(np.diff(d)[within], MIN_GAP_DAYS)
+        del start
+        gaps = np.maximum(np.diff(day)[within], MIN_GAP_DAYS)
         gap_pair = pair_id[1:][within]
-        self.pair_gap_ = _scatter(pd.Series(gaps).groupby(gap_pair).median(), n_pairs)
+        del within
+        self.pair_gap_ = _group_median(gaps, gap_pair, n_pairs)
         n_gaps = np.bincount(gap_pair, minlength=n_pairs)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_gap = np.bincount(gap_pair, gaps, n_pairs) / n_gaps
             var_gap = np.bincount(gap_pair, gaps**2, n_pairs) / n_gaps - mean_gap**2
+        del gaps, gap_pair
         self.pair_gap_std_ = np.where(n_gaps > 1, np.sqrt(np.maximum(var_gap, 0.0)), np.nan)
-        self.pair_quantity_ = _scatter(
-            pd.Series(qty[sort]).groupby(pair_id).median(), n_pairs
-        ).astype(np.float32)
-        self.pair_mean_quantity_ = (
-            np.bincount(pair_id, qty[sort], n_pairs) / self.pair_orders_
-        ).astype(np.float32)
+        self.pair_quantity_ = _group_median(qty, pair_id, n_pairs).astype(np.float32)
+        self.pair_mean_quantity_ = (np.bincount(pair_id, qty, n_pairs) / self.pair_orders_).astype(
+            np.float32
+        )
         self.pair_mean_sq_quantity_ = (
-            np.bincount(pair_id, qty[sort] ** 2, n_pairs) / self.pair_orders_
+            np.bincount(pair_id, qty**2, n_pairs) / self.pair_orders_
         ).astype(np.float32)
-        age = end - d
+        age = end - day
         self.pair_decayed_ = np.column_stack(
             [np.bincount(pair_id, np.exp(-age / tau), n_pairs) for tau in self.decay_days]
         ).astype(np.float32)
         self.pair_basket_decayed_ = np.bincount(
-            pair_id, self.basket_decay ** from_end[sort], n_pairs
+            pair_id, self.basket_decay**from_end, n_pairs
         ).astype(np.float32)
-        self.pair_orders_since_ = from_end[sort][last_idx].astype(np.float32)
+        self.pair_orders_since_ = from_end[last_idx].astype(np.float32)
+        del from_end, pair_id
 
         # Customers.
         self.customer_orders_ = n_orders.astype(np.float32)
@@ -154,18 +162,12 @@ class ReorderCycles:
                 np.float32
             )
         has_gap = ~np.isnan(self.pair_gap_)
-        self.product_gap_ = _scatter(
-            pd.Series(self.pair_gap_[has_gap]).groupby(self.pair_product_[has_gap]).median(),
-            n_products,
+        self.product_gap_ = _group_median(
+            self.pair_gap_[has_gap], self.pair_product_[has_gap], n_products
         )
-        self.product_quantity_ = _scatter(
-            pd.Series(qty).groupby(product).median(), n_products
-        ).astype(np.float32)
+        self.product_quantity_ = _group_median(qty, product, n_products).astype(np.float32)
         self.product_decayed_ = np.column_stack(
-            [
-                np.bincount(product, np.exp(-(end - day) / tau), n_products)
-                for tau in self.decay_days
-            ]
+            [np.bincount(product, np.exp(-age / tau), n_products) for tau in self.decay_days]
         ).astype(np.float32)
         return self
 
@@ -235,8 +237,9 @@ class ReorderCycles:
         return features
 
 
-def _scatter(values: pd.Series, size: int) -> np.ndarray:
-    """A grouped result (index = code) as a dense float array, NaN where absent."""
-    out = np.full(size, np.nan)
-    out[values.index.to_numpy()] = values.to_numpy()
+def _group_median(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """The median of ``values`` in each group code 0..n_groups-1 (NaN for an empty group)."""
+    median = pd.Series(values).groupby(group).median()
+    out = np.full(n_groups, np.nan)
+    out[median.index.to_numpy()] = median.to_numpy()
     return out
