@@ -7,7 +7,6 @@ import gzip
 import json
 import signal
 import subprocess
-import time
 
 import pandas as pd
 import pytest
@@ -122,10 +121,17 @@ def test_training_killed_half_way_leaves_the_current_model_serving(tmp_path, ord
             str(models),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    time.sleep(4)  # loading and cleaning done, fitting under way
+    # Killed once its log says fitting is under way: loading and cleaning done, nothing saved.
+    for line in process.stderr:
+        if "examples at cutoff 1/" in line:
+            break
+    else:
+        pytest.fail("training ended without logging its first inner cutoff")
     process.send_signal(signal.SIGKILL)
+    process.stderr.close()
     process.wait(timeout=10)
     assert current_version(models) == serving
     assert list_versions(models) == [serving]
