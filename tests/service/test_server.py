@@ -128,6 +128,9 @@ def _promote_under_load(client: httpx.Client, models_dir: Path, new: str) -> Non
     link = models_dir / "current.tmp"
     os.symlink(broken.name, link)
     os.replace(link, models_dir / "current")
-    time.sleep(1.5)
+    deadline = time.monotonic() + 30
+    while 'recsys_model_loads_total{result="failed"} 1.0' not in client.get("/metrics").text:
+        assert time.monotonic() < deadline, "the broken version was not tried within 30 s"
+        time.sleep(0.1)
     assert client.get("/v1/model").json()["version"] == new
     assert client.get("/readyz").json()["model_version"] == new
