@@ -56,3 +56,36 @@ def test_sample_cleaning_report_matches_the_raw_file():
     # Whatever is kept is a positive-quantity purchase of a real product.
     assert (history.lines["quantity"] > 0).all()
     assert not set(history.product_ids) & {"POST", "DOT", "M", "BANK CHARGES"}
+
+
+def test_a_purchase_undone_by_a_later_cancellation_or_return_of_its_units_is_dropped():
+    frame = frame_from_rows(
+        [
+            ("c1", "o1", 0, "p1", 5),  # cancelled below, all 5 units
+            ("c1", "C1", 1, "p1", -5),
+            ("c1", "o2", 2, "p2", 4),  # only 1 of its 4 units returned: a purchase still
+            ("c1", "o3", 3, "p2", -1),
+            ("c2", "C2", 0, "p3", -2),  # the cancellation comes before the purchase
+            ("c2", "o4", 1, "p3", 2),
+            ("c3", "o5", 0, "p1", 5),  # another customer's cancellation does not undo it
+            ("c1", "o6", 4, "p4", 3),  # two purchases of 3: the return undoes the later one
+            ("c1", "o7", 6, "p4", 3),
+            ("c1", "o8", 7, "p4", -3),
+        ]
+    )
+    kept, report = clean(frame, CleaningPolicy(cancelled_order_pattern="C"))
+    assert report.reversed_purchases == 2
+    assert sorted(zip(kept.customer_id, kept.order_id, strict=True)) == [
+        ("c1", "o2"),
+        ("c1", "o6"),
+        ("c2", "o4"),
+        ("c3", "o5"),
+    ]
+
+
+def test_reversed_purchases_in_the_sample_are_exact_matches():
+    raw = pd.read_csv(SAMPLE, dtype={"CustomerID": str, "StockCode": str})
+    history = load_history(SAMPLE, preset="online-retail")
+    undo = raw[raw["InvoiceNo"].str.startswith("C") & raw["CustomerID"].notna()]
+    # No more purchases are dropped than there are cancellation lines to match them.
+    assert 0 < history.cleaning.reversed_purchases <= len(undo)
