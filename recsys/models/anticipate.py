@@ -43,7 +43,7 @@ HORIZON_CHOICES = (7, 14, 30)
 #: Serving cascade: the ranker's first trees pre-rank each customer's candidates and only the
 #: best PRESCORE_KEEP of them (at least the k asked for) are scored by the whole ensemble.
 PRESCORE_ROUNDS = 20
-PRESCORE_KEEP = 60
+PRESCORE_KEEP = 30
 
 
 @dataclass
