@@ -42,7 +42,7 @@ def main() -> None:
         inner = test_cutoff - pd.Timedelta(days=horizon)
         result = evaluate_methods(
             history.before(test_cutoff),
-            evaluation_methods(horizon, args.protocol),
+            evaluation_methods(horizon),
             protocol=args.protocol,
             horizon_days=horizon,
             cutoff=inner,

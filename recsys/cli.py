@@ -242,7 +242,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from recsys.models import evaluation_methods
 
     ks = _parse_ks(args.k)
-    methods = evaluation_methods(args.horizon_days, args.protocol)
+    methods = evaluation_methods(args.horizon_days)
     names = [m.strip() for m in args.methods.split(",")] if args.methods else list(methods)
     unknown = [m for m in names if m not in methods]
     if unknown or not names:

@@ -20,15 +20,18 @@ BASELINES: dict[str, type[Recommender]] = {
 }
 
 
-def evaluation_methods(horizon_days: int, protocol: str) -> dict[str, Callable[[], Recommender]]:
+def evaluation_methods(horizon_days: int) -> dict[str, Callable[[], Recommender]]:
     """Every method of ``recsys evaluate``: the baselines and the anticipation model.
 
-    The anticipation model is told the question being asked (the horizon and whether the
-    target is the window or the next basket); the baselines have no notion of either.
+    The anticipation model is told the horizon; the baselines have no notion of it. It learns
+    from window labels (any purchase in the horizon) in both protocols: on the validation
+    periods of both development datasets, they foretold the next basket at least as well as
+    next-basket labels did (recall@10 +0.2% on UCI Online Retail, +1.9% on The Complete
+    Journey), being richer.
     """
     return {
         **BASELINES,
-        "anticipate": lambda: AnticipationModel(horizon_days=horizon_days, target=protocol),
+        "anticipate": lambda: AnticipationModel(horizon_days=horizon_days),
     }
 
 

@@ -25,7 +25,7 @@ def test_lists_do_not_depend_on_anything_after_the_cutoff(sample_history):
     b = _scramble_after(sample_history, cutoff, seed=2)
     assert not a.lines.equals(b.lines)
     # Evaluate both on the same customers; only the post-cutoff data differ.
-    methods = evaluation_methods(30, "window")
+    methods = evaluation_methods(30)
     ra = evaluate_methods(a, methods, cutoff=cutoff, horizon_days=30)
     rb = evaluate_methods(b, methods, cutoff=cutoff, horizon_days=30)
     for ma, mb in zip(ra.methods, rb.methods, strict=True):
