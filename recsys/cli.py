@@ -78,6 +78,13 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also backtest the demand forecast over the horizon against naive forecasts",
     )
+    evaluate.add_argument(
+        "--forecast-windows",
+        type=int,
+        default=3,
+        help="consecutive held-out windows of the forecast backtest, the last one from the "
+        "cutoff (default 3)",
+    )
     evaluate.set_defaults(handler=_evaluate)
 
     train = commands.add_parser(
@@ -242,6 +249,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from recsys.models import evaluation_methods
 
     ks = _parse_ks(args.k)
+    if args.forecast_windows < 1:
+        raise ParameterError(f"--forecast-windows must be at least 1, got {args.forecast_windows}")
     methods = evaluation_methods(args.horizon_days)
     names = [m.strip() for m in args.methods.split(",")] if args.methods else list(methods)
     unknown = [m for m in names if m not in methods]
@@ -270,10 +279,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(format_table(result))
     backtest = None
     if args.forecast:
-        from recsys.evaluation.forecast_backtest import backtest_forecast, format_backtest
+        from recsys.evaluation.forecast_backtest import format_backtest, rolling_backtest
 
-        backtest = backtest_forecast(
-            history, pd.Timestamp(result.split["cutoff"]), args.horizon_days
+        backtest = rolling_backtest(
+            history, pd.Timestamp(result.split["cutoff"]), args.horizon_days, args.forecast_windows
         )
         print()
         print(format_backtest(backtest))

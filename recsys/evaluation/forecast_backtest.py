@@ -102,13 +102,72 @@ def backtest_forecast(
     )
 
 
-def format_backtest(result: ForecastBacktest) -> str:
+@dataclass
+class RollingBacktest:
+    """Backtests on consecutive windows (oldest first), each model fitted before its own."""
+
+    windows: list[ForecastBacktest]
+
+    @property
+    def days(self) -> int:
+        return self.windows[-1].days
+
+    def pooled(self) -> dict[str, dict[str, float]]:
+        """WAPE and bias over every (window, product), for the methods of every window."""
+        methods = [m for m in self.windows[-1].methods if all(m in w.methods for w in self.windows)]
+        actual = np.concatenate([w.products["actual"].to_numpy() for w in self.windows])
+        return {
+            m: wape_and_bias(
+                np.concatenate([w.products[m].to_numpy() for w in self.windows]), actual
+            )
+            for m in methods
+        }
+
+    @property
+    def interval_coverage(self) -> float:
+        """Share of the (window, product) pairs with sales whose units fell in the interval."""
+        sold = np.array([(w.products["actual"] > 0).sum() for w in self.windows], dtype=float)
+        held = np.array([w.interval_coverage for w in self.windows])
+        return float((held * sold).sum() / sold.sum()) if sold.sum() else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "days": self.days,
+            "pooled": self.pooled(),
+            "interval_coverage_80": self.interval_coverage,
+            "windows": [w.to_dict() for w in self.windows],
+        }
+
+
+def rolling_backtest(
+    history: OrderHistory, cutoff: pd.Timestamp, days: int, windows: int, random_state: int = 0
+) -> RollingBacktest:
+    """`backtest_forecast` on ``windows`` consecutive windows of ``days``, the last one from
+    ``cutoff``. An earlier window with too little history before it to fit a model is left
+    out (and logged); the last one must fit."""
+    cutoffs = [cutoff - pd.Timedelta(days=days * i) for i in reversed(range(windows))]
+    results = []
+    for i, c in enumerate(cutoffs, start=1):
+        log.info("forecast backtest: window %d/%d from %s", i, len(cutoffs), f"{c:%Y-%m-%d}")
+        try:
+            results.append(backtest_forecast(history, c, days, random_state))
+        except DataError as exc:
+            if c == cutoff:
+                raise
+            log.info("forecast backtest: window from %s left out: %s", f"{c:%Y-%m-%d}", exc)
+    return RollingBacktest(results)
+
+
+def format_backtest(result: RollingBacktest) -> str:
+    """The pooled table, then each window's WAPE."""
+    cutoffs = [f"{w.cutoff:%Y-%m-%d}" for w in result.windows]
     lines = [
-        f"demand forecast, {result.days} days from {result.cutoff:%Y-%m-%d}:",
-        f"{'method':<24}{'WAPE':>8}{'bias':>8}",
+        f"demand forecast, {len(cutoffs)} window(s) of {result.days} days from {', '.join(cutoffs)}:",
+        f"{'method':<24}{'WAPE':>8}{'bias':>8}   WAPE per window",
     ]
-    for name, m in result.methods.items():
-        lines.append(f"{name:<24}{m['wape']:>8.3f}{m['bias']:>+8.3f}")
+    for name, m in result.pooled().items():
+        per_window = " ".join(f"{w.methods[name]['wape']:.3f}" for w in result.windows)
+        lines.append(f"{name:<24}{m['wape']:>8.3f}{m['bias']:>+8.3f}   {per_window}")
     lines.append(
         f"80% interval holds the actual units of {result.interval_coverage:.0%} of sold products"
     )

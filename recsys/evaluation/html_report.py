@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from recsys.evaluation.experiment import EvaluationResult  # noqa: E402
-from recsys.evaluation.forecast_backtest import ForecastBacktest  # noqa: E402
+from recsys.evaluation.forecast_backtest import RollingBacktest  # noqa: E402
 
 CALIBRATION_BINS = 10
 STYLE = """
@@ -33,7 +33,7 @@ img { max-width: 100%; } .note { color: #5f6b73; }
 
 
 def write_report(
-    result: EvaluationResult, path: str | Path, forecast: ForecastBacktest | None = None
+    result: EvaluationResult, path: str | Path, forecast: RollingBacktest | None = None
 ) -> None:
     """Write the report to ``path`` (atomically)."""
     split, data = result.split, result.data
@@ -168,14 +168,20 @@ def _calibration_section(result: EvaluationResult) -> str:
     )
 
 
-def _forecast_section(forecast: ForecastBacktest | None) -> str:
+def _forecast_section(forecast: RollingBacktest | None) -> str:
     if forecast is None:
         return (
             '<section id="forecast"><h2>Demand forecast backtest</h2><p class="note">not run '
             "(add --forecast)</p></section>"
         )
-    rows = [[name, f"{m['wape']:.3f}", f"{m['bias']:+.3f}"] for name, m in forecast.methods.items()]
-    top = forecast.products.head(15)
+    latest = forecast.windows[-1]
+    cutoffs = [f"{w.cutoff:%Y-%m-%d}" for w in forecast.windows]
+    rows = [
+        [name, f"{m['wape']:.3f}", f"{m['bias']:+.3f}"]
+        + [f"{w.methods[name]['wape']:.3f}" for w in forecast.windows]
+        for name, m in forecast.pooled().items()
+    ]
+    top = latest.products.head(15)
     figure, axis = plt.subplots(figsize=(8, 4))
     x = np.arange(len(top))
     methods = [c for c in top.columns if c not in ("product_id", "actual")]
@@ -187,11 +193,16 @@ def _forecast_section(forecast: ForecastBacktest | None) -> str:
     axis.set_ylabel("units")
     axis.legend()
     return (
-        f'<section id="forecast"><h2>Demand forecast backtest: {forecast.days} days from '
-        f"{forecast.cutoff:%Y-%m-%d}</h2>"
-        + _table(["method", "WAPE", "bias"], rows)
-        + f'<p class="note">The 80% interval held the actual units of '
-        f"{forecast.interval_coverage:.0%} of the products sold. The best-selling products:</p>"
+        f'<section id="forecast"><h2>Demand forecast backtest: {len(cutoffs)} window(s) of '
+        f"{forecast.days} days</h2>"
+        + _table(
+            ["method", "WAPE (all windows)", "bias (all windows)"]
+            + [f"WAPE from {c}" for c in cutoffs],
+            rows,
+        )
+        + f'<p class="note">Each window\'s model is fitted on the orders before it. The 80% '
+        f"interval held the actual units of {forecast.interval_coverage:.0%} of the products "
+        f"sold. The best-selling products of the window from {cutoffs[-1]}:</p>"
         + _png(figure)
         + "</section>"
     )

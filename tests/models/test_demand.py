@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.evaluation.forecast_backtest import backtest_forecast, wape_and_bias
+from recsys.evaluation.forecast_backtest import backtest_forecast, rolling_backtest, wape_and_bias
+from recsys.exceptions import DataError
 from recsys.models import AnticipationModel
 from recsys.models.demand import FirstPurchases, forecast_demand
 from tests.helpers import START, fortnightly_rows, history_from_rows
@@ -93,3 +94,33 @@ def test_first_purchases_stay_flat_when_a_trend_did_not_hold():
 def test_first_purchases_without_enough_past_stay_flat():
     firsts = _first_purchases(np.arange(1, 41))
     assert firsts.validate(START.normalize() + pd.Timedelta(days=40), 28) == (0.0, 1.0)
+
+
+def test_rolling_backtest_pools_consecutive_windows_weighted_by_their_units():
+    history = history_from_rows(fortnightly_rows(weeks=WEEKS))
+    cutoff = START.normalize() + pd.Timedelta(days=7 * (WEEKS - 2))
+    result = rolling_backtest(history, cutoff, 7, windows=3)
+    assert [w.cutoff for w in result.windows] == [
+        cutoff - pd.Timedelta(days=14),
+        cutoff - pd.Timedelta(days=7),
+        cutoff,
+    ]
+    pooled = result.pooled()
+    assert set(pooled) == {"anticipate", "last-period"}
+    units = np.array([w.products["actual"].sum() for w in result.windows])
+    for name, figures in pooled.items():
+        # WAPE over all windows is each window's WAPE weighted by its units sold.
+        per_window = np.array([w.methods[name]["wape"] for w in result.windows])
+        assert figures["wape"] == pytest.approx((per_window * units).sum() / units.sum())
+    assert 0 <= result.interval_coverage <= 1
+
+
+def test_rolling_backtest_leaves_out_windows_without_history_before_them():
+    history = history_from_rows(fortnightly_rows(weeks=WEEKS))
+    cutoff = START.normalize() + pd.Timedelta(days=35)
+    result = rolling_backtest(history, cutoff, 7, windows=3)
+    # Under three weeks of orders are too few to learn from (a horizon of 7 days before the
+    # validation cutoff and two weeks before the first); four weeks and more are enough.
+    assert [w.cutoff for w in result.windows] == [cutoff - pd.Timedelta(days=7), cutoff]
+    with pytest.raises(DataError, match="not enough history"):
+        rolling_backtest(history, START.normalize() + pd.Timedelta(days=14), 7, windows=2)
