@@ -124,6 +124,17 @@ class RollingBacktest:
         }
 
     @property
+    def cutoffs(self) -> list[str]:
+        return [f"{w.cutoff:%Y-%m-%d}" for w in self.windows]
+
+    def summary(self) -> list[tuple[str, dict[str, float], list[float]]]:
+        """Per method: the pooled WAPE and bias, and the WAPE of each window."""
+        return [
+            (name, pooled, [w.methods[name]["wape"] for w in self.windows])
+            for name, pooled in self.pooled().items()
+        ]
+
+    @property
     def interval_coverage(self) -> float:
         """Share of the (window, product) pairs with sales whose units fell in the interval."""
         sold = np.array([(w.products["actual"] > 0).sum() for w in self.windows], dtype=float)
@@ -160,14 +171,14 @@ def rolling_backtest(
 
 def format_backtest(result: RollingBacktest) -> str:
     """The pooled table, then each window's WAPE."""
-    cutoffs = [f"{w.cutoff:%Y-%m-%d}" for w in result.windows]
+    cutoffs = result.cutoffs
     lines = [
         f"demand forecast, {len(cutoffs)} window(s) of {result.days} days from {', '.join(cutoffs)}:",
         f"{'method':<24}{'WAPE':>8}{'bias':>8}   WAPE per window",
     ]
-    for name, m in result.pooled().items():
-        per_window = " ".join(f"{w.methods[name]['wape']:.3f}" for w in result.windows)
-        lines.append(f"{name:<24}{m['wape']:>8.3f}{m['bias']:>+8.3f}   {per_window}")
+    for name, m, per_window in result.summary():
+        wapes = " ".join(f"{w:.3f}" for w in per_window)
+        lines.append(f"{name:<24}{m['wape']:>8.3f}{m['bias']:>+8.3f}   {wapes}")
     lines.append(
         f"80% interval holds the actual units of {result.interval_coverage:.0%} of sold products"
     )

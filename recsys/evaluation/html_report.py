@@ -174,14 +174,12 @@ def _forecast_section(forecast: RollingBacktest | None) -> str:
             '<section id="forecast"><h2>Demand forecast backtest</h2><p class="note">not run '
             "(add --forecast)</p></section>"
         )
-    latest = forecast.windows[-1]
-    cutoffs = [f"{w.cutoff:%Y-%m-%d}" for w in forecast.windows]
+    cutoffs = forecast.cutoffs
     rows = [
-        [name, f"{m['wape']:.3f}", f"{m['bias']:+.3f}"]
-        + [f"{w.methods[name]['wape']:.3f}" for w in forecast.windows]
-        for name, m in forecast.pooled().items()
+        [name, f"{m['wape']:.3f}", f"{m['bias']:+.3f}"] + [f"{w:.3f}" for w in per_window]
+        for name, m, per_window in forecast.summary()
     ]
-    top = latest.products.head(15)
+    top = forecast.windows[-1].products.head(15)
     figure, axis = plt.subplots(figsize=(8, 4))
     x = np.arange(len(top))
     methods = [c for c in top.columns if c not in ("product_id", "actual")]
