@@ -1,0 +1,129 @@
+"""The model against the strongest baselines on variations of the development data.
+
+Usage: python benchmarks/scenarios.py [--shared ../shared/data]
+
+The model will run on retail histories nobody here has seen, with horizons its users choose.
+These scenarios change one thing each about the two development datasets (the horizon asked
+about, the length of the history, the number of customers) and run `recsys evaluate` on the
+result in the window protocol, every method in the same run, the test window being the last
+horizon as always. Nothing is tuned on them: they show where the model's lead holds and where
+it thins. Derived files go to benchmarks/.work/ (not in the repository).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benchmarks" / ".work"
+METHODS = "p-topfreq,tifu-knn,anticipate"
+MODEL = "anticipate"
+
+
+def uci_quarter(shared: Path) -> Path:
+    """A random quarter of UCI Online Retail's customers, in the published layout."""
+    out = WORK / "online_retail_quarter.csv.gz"
+    if not out.exists():
+        lines = pd.read_csv(shared / "online_retail.csv.gz", dtype=str)
+        customers = lines["CustomerID"].dropna().unique()
+        keep = np.random.default_rng(0).choice(customers, len(customers) // 4, replace=False)
+        lines[lines["CustomerID"].isin(keep)].to_csv(out, index=False)
+    return out
+
+
+def cj_last_months(shared: Path) -> Path:
+    """The Complete Journey's last four months (September to December 2017)."""
+    out = WORK / "complete_journey_4_months.parquet"
+    if not out.exists():
+        lines = pd.read_csv(shared / "complete_journey.csv.gz", dtype=str)
+        lines[lines["timestamp"] >= "2017-09-01"].to_parquet(out, index=False)
+    return out
+
+
+# name: (what changes, file maker, extra recsys arguments, horizon in days)
+SCENARIOS: dict[str, tuple[str, Callable[[Path], Path], list[str], int]] = {
+    "online-retail-7d": (
+        "UCI Online Retail asked about a week, not a month",
+        lambda shared: shared / "online_retail.csv.gz",
+        ["--preset", "online-retail"],
+        7,
+    ),
+    "online-retail-quarter": (
+        "a quarter of UCI Online Retail's customers (a smaller wholesaler)",
+        uci_quarter,
+        ["--preset", "online-retail"],
+        30,
+    ),
+    "complete-journey-30d": (
+        "The Complete Journey asked about a month, not a week",
+        lambda shared: shared / "complete_journey.csv.gz",
+        [],
+        30,
+    ),
+    "complete-journey-4-months": (
+        "The Complete Journey's last four months only (a shorter history)",
+        cj_last_months,
+        [],
+        7,
+    ),
+}
+
+
+def run(shared: Path, name: str) -> dict:
+    _, make, extra, horizon = SCENARIOS[name]
+    out = WORK / f"scenario_{name}.json"
+    cmd = [
+        str(Path(sys.executable).with_name("recsys")),
+        "-q",
+        "evaluate",
+        "--orders",
+        str(make(shared)),
+        *extra,
+        "--horizon-days",
+        str(horizon),
+        "--methods",
+        METHODS,
+        "--k",
+        "10",
+        "--json",
+        str(out),
+    ]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return json.loads(out.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    print("| scenario | customers | " + " | ".join(METHODS.split(",")) + " | gain R@10 / N@10 |")
+    print("|---|---:|" + "---:|" * (len(METHODS.split(",")) + 1))
+    for name in args.scenarios.split(","):
+        result = run(args.shared, name)
+        metrics = {m: v["metrics"] for m, v in result["methods"].items()}
+        best = {
+            k: max(v[k] for m, v in metrics.items() if m != MODEL) for k in ("recall@10", "ndcg@10")
+        }
+        cells = [f"{v['recall@10']:.4f} / {v['ndcg@10']:.4f}" for v in metrics.values()]
+        gain = " / ".join(f"{metrics[MODEL][k] / best[k] - 1:+.1%}" for k in best)
+        print(
+            f"| {SCENARIOS[name][0]} ({result['split']['horizon_days']} d from "
+            f"{result['split']['cutoff'][:10]}) | {result['data']['evaluated_customers']:,} | "
+            + " | ".join(cells)
+            + f" | {gain} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
