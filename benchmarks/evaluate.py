@@ -29,25 +29,21 @@ DATASETS = {
 METRICS = ("recall@10", "ndcg@10", "hitrate@10", "recall_repeat@10", "recall_new@10", "recall@20")
 
 
-def run_one(shared: Path, dataset: str, protocol: str, methods: str | None) -> dict:
-    file, extra, horizon = DATASETS[dataset]
-    out = RESULTS / f"{dataset}_{protocol}.json"
+def run_evaluate(orders: Path, extra: list[str], horizon: int, out: Path) -> dict:
+    """`recsys evaluate` on ``orders`` in its own process, writing JSON to ``out``; the result
+    gains that process's wall time and peak resident memory (from wait4)."""
     cmd = [
         str(Path(sys.executable).with_name("recsys")),
         "-q",
         "evaluate",
         "--orders",
-        str(shared / file),
+        str(orders),
         *extra,
         "--horizon-days",
         str(horizon),
-        "--protocol",
-        protocol,
         "--json",
         str(out),
     ]
-    if methods:
-        cmd += ["--methods", methods]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -61,6 +57,12 @@ def run_one(shared: Path, dataset: str, protocol: str, methods: str | None) -> d
     }
     out.write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def run_one(shared: Path, dataset: str, protocol: str, methods: str | None) -> dict:
+    file, extra, horizon = DATASETS[dataset]
+    options = [*extra, "--protocol", protocol, *(["--methods", methods] if methods else [])]
+    return run_evaluate(shared / file, options, horizon, RESULTS / f"{dataset}_{protocol}.json")
 
 
 def markdown(dataset: str, protocol: str, result: dict) -> str:

@@ -13,19 +13,17 @@ it thins. Derived files go to benchmarks/.work/ (not in the repository).
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from evaluate import run_evaluate
+from inner_validation import METRICS, gains_over_best_baseline
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work"
 METHODS = "p-topfreq,tifu-knn,anticipate"
-MODEL = "anticipate"
 
 
 def uci_quarter(shared: Path) -> Path:
@@ -79,25 +77,8 @@ SCENARIOS: dict[str, tuple[str, Callable[[Path], Path], list[str], int]] = {
 
 def run(shared: Path, name: str) -> dict:
     _, make, extra, horizon = SCENARIOS[name]
-    out = WORK / f"scenario_{name}.json"
-    cmd = [
-        str(Path(sys.executable).with_name("recsys")),
-        "-q",
-        "evaluate",
-        "--orders",
-        str(make(shared)),
-        *extra,
-        "--horizon-days",
-        str(horizon),
-        "--methods",
-        METHODS,
-        "--k",
-        "10",
-        "--json",
-        str(out),
-    ]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return json.loads(out.read_text())
+    options = [*extra, "--methods", METHODS, "--k", "10"]
+    return run_evaluate(make(shared), options, horizon, WORK / f"scenario_{name}.json")
 
 
 def main() -> None:
@@ -111,11 +92,8 @@ def main() -> None:
     for name in args.scenarios.split(","):
         result = run(args.shared, name)
         metrics = {m: v["metrics"] for m, v in result["methods"].items()}
-        best = {
-            k: max(v[k] for m, v in metrics.items() if m != MODEL) for k in ("recall@10", "ndcg@10")
-        }
-        cells = [f"{v['recall@10']:.4f} / {v['ndcg@10']:.4f}" for v in metrics.values()]
-        gain = " / ".join(f"{metrics[MODEL][k] / best[k] - 1:+.1%}" for k in best)
+        cells = [" / ".join(f"{v[k]:.4f}" for k in METRICS) for v in metrics.values()]
+        gain = " / ".join(f"{g:+.1%}" for g in gains_over_best_baseline(metrics).values())
         print(
             f"| {SCENARIOS[name][0]} ({result['split']['horizon_days']} d from "
             f"{result['split']['cutoff'][:10]}) | {result['data']['evaluated_customers']:,} | "
