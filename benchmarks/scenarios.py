@@ -1,6 +1,6 @@
 """The model against the strongest baselines on variations of the development data.
 
-Usage: python benchmarks/scenarios.py [--shared ../shared/data]
+Usage: python benchmarks/scenarios.py [--shared ../shared/data] [--scenarios NAME,...]
 
 The model will run on retail histories nobody here has seen, with horizons its users choose.
 These scenarios change one thing each about the two development datasets (the horizon asked
