@@ -42,8 +42,9 @@ CANDIDATES_PER_CUSTOMER = 250
 HORIZON_CHOICES = (7, 14, 30)
 #: Serving cascade: the ranker's first trees pre-rank each customer's candidates and only the
 #: best PRESCORE_KEEP of them (at least the k asked for) are scored by the whole ensemble.
-#: 40 rounds at the ranker's learning rate of 0.05 go as far as 20 did at 0.12.
-PRESCORE_ROUNDS = 40
+#: The leading trees are as many as make up this much learning rate (40 at the ranker's 0.05),
+#: so the pre-ranking goes as far whatever rate the ranker learns at.
+PRESCORE_SHRINKAGE = 2.0
 PRESCORE_KEEP = 30
 
 
@@ -411,7 +412,8 @@ class AnticipationModel(Recommender):
         self, row: np.ndarray, product: np.ndarray, X: np.ndarray, keep: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Each customer's ``keep`` best candidates by the leading trees, with full scores."""
-        lead = self.ranker_.leading_score(X, PRESCORE_ROUNDS)
+        rounds = max(round(PRESCORE_SHRINKAGE / self.ranker_.learning_rate), 1)
+        lead = self.ranker_.leading_score(X, rounds)
         if lead is not None:
             kept = rank_within_groups(row, lead) < keep
             row, product, X = row[kept], product[kept], X[kept]
