@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from evaluate import run_evaluate
+from evaluate import DATASETS, run_evaluate
 from inner_validation import METRICS, gains_over_best_baseline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,59 +26,61 @@ WORK = ROOT / "benchmarks" / ".work"
 METHODS = "p-topfreq,tifu-knn,anticipate"
 
 
-def uci_quarter(shared: Path) -> Path:
+def quarter_of_customers(source: Path) -> Path:
     """A random quarter of UCI Online Retail's customers, in the published layout."""
     out = WORK / "online_retail_quarter.csv.gz"
     if not out.exists():
-        lines = pd.read_csv(shared / "online_retail.csv.gz", dtype=str)
+        lines = pd.read_csv(source, dtype=str)
         customers = lines["CustomerID"].dropna().unique()
         keep = np.random.default_rng(0).choice(customers, len(customers) // 4, replace=False)
         lines[lines["CustomerID"].isin(keep)].to_csv(out, index=False)
     return out
 
 
-def cj_last_months(shared: Path) -> Path:
+def last_four_months(source: Path) -> Path:
     """The Complete Journey's last four months (September to December 2017)."""
     out = WORK / "complete_journey_4_months.parquet"
     if not out.exists():
-        lines = pd.read_csv(shared / "complete_journey.csv.gz", dtype=str)
+        lines = pd.read_csv(source, dtype=str)
         lines[lines["timestamp"] >= "2017-09-01"].to_parquet(out, index=False)
     return out
 
 
-# name: (what changes, file maker, extra recsys arguments, horizon in days)
-SCENARIOS: dict[str, tuple[str, Callable[[Path], Path], list[str], int]] = {
+# name: (what changes, dataset of evaluate.py, derived file maker or None, horizon in days)
+SCENARIOS: dict[str, tuple[str, str, Callable[[Path], Path] | None, int]] = {
     "online-retail-7d": (
         "UCI Online Retail asked about a week, not a month",
-        lambda shared: shared / "online_retail.csv.gz",
-        ["--preset", "online-retail"],
+        "online-retail",
+        None,
         7,
     ),
     "online-retail-quarter": (
         "a quarter of UCI Online Retail's customers (a smaller wholesaler)",
-        uci_quarter,
-        ["--preset", "online-retail"],
+        "online-retail",
+        quarter_of_customers,
         30,
     ),
     "complete-journey-30d": (
         "The Complete Journey asked about a month, not a week",
-        lambda shared: shared / "complete_journey.csv.gz",
-        [],
+        "complete-journey",
+        None,
         30,
     ),
     "complete-journey-4-months": (
         "The Complete Journey's last four months only (a shorter history)",
-        cj_last_months,
-        [],
+        "complete-journey",
+        last_four_months,
         7,
     ),
 }
 
 
 def run(shared: Path, name: str) -> dict:
-    _, make, extra, horizon = SCENARIOS[name]
+    _, dataset, derive, horizon = SCENARIOS[name]
+    file, extra, _ = DATASETS[dataset]
+    orders = shared / file if derive is None else derive(shared / file)
     options = [*extra, "--methods", METHODS, "--k", "10"]
-    return run_evaluate(make(shared), options, horizon, WORK / f"scenario_{name}.json")
+    return run_evaluate(orders, options, horizon, WORK / f"scenario_{name}.json")
 
 
 def main() -> None:
