@@ -19,13 +19,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+from dev_datasets import DATASETS
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-DATASETS = {
-    # name: (file, extra arguments, horizon in days)
-    "online-retail": ("online_retail.csv.gz", ["--preset", "online-retail"], 30),
-    "complete-journey": ("complete_journey.csv.gz", [], 7),
-}
 METRICS = ("recall@10", "ndcg@10", "hitrate@10", "recall_repeat@10", "recall_new@10", "recall@20")
 
 
@@ -60,9 +57,11 @@ def run_evaluate(orders: Path, extra: list[str], horizon: int, out: Path) -> dic
 
 
 def run_one(shared: Path, dataset: str, protocol: str, methods: str | None) -> dict:
-    file, extra, horizon = DATASETS[dataset]
-    options = [*extra, "--protocol", protocol, *(["--methods", methods] if methods else [])]
-    return run_evaluate(shared / file, options, horizon, RESULTS / f"{dataset}_{protocol}.json")
+    data = DATASETS[dataset]
+    options = [*data.cli_args, "--protocol", protocol, *(["--methods", methods] if methods else [])]
+    return run_evaluate(
+        shared / data.file, options, data.horizon, RESULTS / f"{dataset}_{protocol}.json"
+    )
 
 
 def markdown(dataset: str, protocol: str, result: dict) -> str:

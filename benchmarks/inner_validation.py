@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from dev_datasets import DATASETS
 
 from recsys.data import load_history
 from recsys.data.splitting import default_cutoff
@@ -27,10 +28,6 @@ from recsys.evaluation.report import format_markdown
 from recsys.models import evaluation_methods
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASETS = {
-    "online-retail": ("online_retail.csv.gz", "online-retail", 30),
-    "complete-journey": ("complete_journey.csv.gz", None, 7),
-}
 MODEL = "anticipate"
 METRICS = ("recall@10", "ndcg@10")
 
@@ -53,8 +50,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     for name in args.datasets.split(","):
-        file, preset, horizon = DATASETS[name]
-        history = load_history(args.shared / file, preset=preset)
+        data = DATASETS[name]
+        horizon = data.horizon
+        history = load_history(args.shared / data.file, preset=data.preset)
         test_cutoff = default_cutoff(history, horizon)
         methods = evaluation_methods(horizon)
         if args.methods:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from evaluate import DATASETS, run_evaluate
+from dev_datasets import DATASETS
+from evaluate import run_evaluate
 from inner_validation import METRICS, gains_over_best_baseline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,9 +78,9 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[Path], Path] | None, int]] = {
 
 def run(shared: Path, name: str) -> dict:
     _, dataset, derive, horizon = SCENARIOS[name]
-    file, extra, _ = DATASETS[dataset]
-    orders = shared / file if derive is None else derive(shared / file)
-    options = [*extra, "--methods", METHODS, "--k", "10"]
+    data = DATASETS[dataset]
+    orders = shared / data.file if derive is None else derive(shared / data.file)
+    options = [*data.cli_args, "--methods", METHODS, "--k", "10"]
     return run_evaluate(orders, options, horizon, WORK / f"scenario_{name}.json")
 
 
