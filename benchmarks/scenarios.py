@@ -4,9 +4,9 @@ Usage: python benchmarks/scenarios.py [--shared ../shared/data] [--scenarios NAM
 
 The model will run on retail histories nobody here has seen, with horizons its users choose.
 These scenarios change one thing each about the two development datasets (the horizon asked
-about, the length of the history, the number of customers) and run `recsys evaluate` on the
-result in the window protocol, every method in the same run, the test window being the last
-horizon as always. Nothing is tuned on them: they show where the model's lead holds and where
+about, the length of the history, the number of customers, the share of each customer's orders
+seen) and run `recsys evaluate` on the result in the window protocol, every method in the same
+run, the test window being the last horizon as always. Nothing is tuned on them: they show where the model's lead holds and where
 it thins. Derived files go to benchmarks/.work/ (not in the repository).
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,18 @@ def last_four_months(source: Path) -> Path:
     return out
 
 
+def third_of_orders(source: Path, order_column: str) -> Path:
+    """A random third of the orders (every line of an order kept or dropped together): a shop
+    that sees only part of each buyer's spending, so every history is sparser."""
+    out = WORK / f"{source.name.split('.')[0]}_third_of_orders.parquet"
+    if not out.exists():
+        lines = pd.read_csv(source, dtype=str)
+        orders = lines[order_column].dropna().unique()
+        keep = np.random.default_rng(0).choice(orders, len(orders) // 3, replace=False)
+        lines[lines[order_column].isin(keep)].to_parquet(out, index=False)
+    return out
+
+
 # name: (what changes, dataset of evaluate.py, derived file maker or None, horizon in days)
 SCENARIOS: dict[str, tuple[str, str, Callable[[Path], Path] | None, int]] = {
     "online-retail-7d": (
@@ -61,6 +74,12 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[Path], Path] | None, int]] = {
         quarter_of_customers,
         30,
     ),
+    "online-retail-third-of-orders": (
+        "a third of UCI Online Retail's orders (sparser histories)",
+        "online-retail",
+        partial(third_of_orders, order_column="InvoiceNo"),
+        30,
+    ),
     "complete-journey-30d": (
         "The Complete Journey asked about a month, not a week",
         "complete-journey",
@@ -71,6 +90,12 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[Path], Path] | None, int]] = {
         "The Complete Journey's last four months only (a shorter history)",
         "complete-journey",
         last_four_months,
+        7,
+    ),
+    "complete-journey-third-of-trips": (
+        "a third of The Complete Journey's trips (sparser histories)",
+        "complete-journey",
+        partial(third_of_orders, order_column="order_id"),
         7,
     ),
 }
