@@ -6,8 +6,9 @@ The model will run on retail histories nobody here has seen, with horizons its u
 These scenarios change one thing each about the two development datasets (the horizon asked
 about, the length of the history, the number of customers, the share of each customer's orders
 seen) and run `recsys evaluate` on the result in the window protocol, every method in the same
-run, the test window being the last horizon as always. Nothing is tuned on them: they show where the model's lead holds and where
-it thins. Derived files go to benchmarks/.work/ (not in the repository).
+run, the test window being the last horizon as always. Nothing is tuned on them: they show
+where the model's lead holds and where it thins. Derived files go to benchmarks/.work/ (not in
+the repository).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def third_of_orders(source: Path, order_column: str) -> Path:
     return out
 
 
-# name: (what changes, dataset of evaluate.py, derived file maker or None, horizon in days)
+# name: (what changes, dataset of dev_datasets.py, derived file maker or None, horizon in days)
 SCENARIOS: dict[str, tuple[str, str, Callable[[Path], Path] | None, int]] = {
     "online-retail-7d": (
         "UCI Online Retail asked about a week, not a month",
