@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
@@ -37,45 +38,49 @@ class ALS(Recommender):
         self.random_state = random_state
 
     def _fit(self, history: OrderHistory) -> None:
-        weights = history.purchase_matrix()
-        weights.data = np.log1p(weights.data)
+        weights = self._confidence(history)
         # implicit's own threads do the work; a multi-threaded BLAS underneath only contends
         # (implicit checks this when the model is built, so build it inside the limit too).
         with threadpool_limits(1, "blas"):
-            model = AlternatingLeastSquares(
-                factors=self.factors,
-                regularization=self.regularization,
-                alpha=self.alpha,
-                iterations=self.iterations,
-                random_state=self.random_state,
-            )
+            model = self._implicit_model()
             model.fit(weights, show_progress=False)
-        self.customer_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.product_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+        # The sweeps end on a product step, with customer factors from conjugate-gradient steps
+        # against the previous product factors; solving them exactly against the final ones
+        # makes them what `folded_in` gives for the same lines.
+        self.customer_factors_ = self._solved_customer_factors(weights)
 
     def folded_in(self, history: OrderHistory) -> ALS:
         """A copy whose customer factors are solved for ``history``'s customers.
 
-        The product factors stay fixed; each customer's factor is the ALS least-squares update
-        for their purchases, as ``implicit`` solves it (confidence ``alpha * weight``), so a
-        customer the model never saw gets a factor from their first orders.
+        The product factors stay fixed; each customer's factor is the exact least-squares
+        update for their purchases, as at the end of `fit`, so a customer the model never saw
+        gets a factor from their first orders and a known one with no new lines keeps theirs.
         """
+        fresh = copy.copy(self)
+        fresh.customer_factors_ = self._solved_customer_factors(self._confidence(history))
+        return fresh
+
+    def _confidence(self, history: OrderHistory) -> sp.csr_matrix:
         weights = history.purchase_matrix()
         weights.data = np.log1p(weights.data)
-        Y = self.product_factors_.astype(np.float64)
-        gram = Y.T @ Y + self.regularization * np.eye(Y.shape[1])
-        factors = np.zeros((history.n_customers, Y.shape[1]), dtype=np.float32)
-        for u in range(history.n_customers):  # a handful of customers: see the docstring
-            items = weights.indices[weights.indptr[u] : weights.indptr[u + 1]]
-            if len(items) == 0:
-                continue
-            confidence = self.alpha * weights.data[weights.indptr[u] : weights.indptr[u + 1]]
-            Yu = Y[items]
-            A = gram + (Yu.T * (confidence - 1.0)) @ Yu
-            factors[u] = np.linalg.solve(A, Yu.T @ confidence)
-        fresh = copy.copy(self)
-        fresh.customer_factors_ = factors
-        return fresh
+        return weights
+
+    def _implicit_model(self) -> AlternatingLeastSquares:
+        return AlternatingLeastSquares(
+            factors=self.factors,
+            regularization=self.regularization,
+            alpha=self.alpha,
+            iterations=self.iterations,
+            random_state=self.random_state,
+        )
+
+    def _solved_customer_factors(self, weights: sp.csr_matrix) -> np.ndarray:
+        with threadpool_limits(1, "blas"):
+            model = self._implicit_model()
+            model.item_factors = self.product_factors_
+            factors = model.recalculate_user(np.arange(weights.shape[0]), weights)
+        return np.asarray(factors, dtype=np.float32)
 
     def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
         return self.customer_factors_[customers] @ self.product_factors_.T

@@ -10,14 +10,14 @@ from tests.helpers import START, fortnightly_rows, history_from_rows
 
 
 def synthetic_rows(seed: int = 0) -> list[tuple]:
-    """60 shoppers over ten weeks: each has a weekly staple and some noise. Printer buyers buy
+    """120 shoppers over ten weeks: each has a weekly staple and some noise. Printer buyers buy
     toner in the same order (80%) or the week after. 'amy' buys coffee every 7 days (last on
     day 63); 'new' bought a printer once, without toner."""
     rng = np.random.default_rng(seed)
     staples = ["coffee", "milk", "bread", "eggs", "tea", "rice"]
     extras = [f"snack{i}" for i in range(30)]
     rows = []
-    for i in range(60):
+    for i in range(120):
         offset = int(rng.integers(0, 7))
         staple = staples[i % len(staples)]
         toner_due = False
@@ -195,5 +195,6 @@ def test_recent_orders_of_unknown_products_leave_the_customer_as_they_were(fitte
     updated = model.with_recent_orders(_recent("amy", "amy-x", 65, "unheard-of"))
     after = updated.predict(np.array([0]), k=5, as_of=as_of)
     assert list(after["product"]) == list(before["product"])
+    np.testing.assert_allclose(after["probability"], before["probability"], rtol=1e-5)
     stranger = model.with_recent_orders(_recent("zed", "zed-x", 65, "unheard-of"))
     assert (stranger.predict(np.array([0]), k=3)["reason"] == "popular").all()

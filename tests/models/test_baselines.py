@@ -60,6 +60,14 @@ def test_als_separates_two_tastes():
         assert top3 == expected
 
 
+def test_als_folding_in_a_customers_own_lines_gives_back_their_fitted_factors():
+    rows = [(f"c{i}", f"o{i}-{j}", j, f"p{(i + j) % 7}") for i in range(12) for j in range(5)]
+    h = history_from_rows(rows)
+    model = ALS(factors=4, iterations=3).fit(h)
+    folded = model.folded_in(h)
+    np.testing.assert_allclose(folded.customer_factors_, model.customer_factors_, atol=1e-5)
+
+
 def test_tifu_knn_prefers_recent_items_and_borrows_from_neighbours():
     rows = [("amy", "a1", 0, "old"), ("amy", "a2", 10, "recent")]
     # Amy's neighbours (same items) also buy "extra".
