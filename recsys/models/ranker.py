@@ -74,8 +74,14 @@ class Ranker:
         y: np.ndarray,
         X_val: np.ndarray | None = None,
         y_val: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+        sample_weight_val: np.ndarray | None = None,
     ) -> Ranker:
-        """Fit on (X, y); with a validation period, stop early on it, calibrate on it, refit."""
+        """Fit on (X, y); with a validation period, stop early on it, calibrate on it, refit.
+
+        Sample weights (both or neither; only their ratios matter) shape what the booster
+        learns. The calibration is fitted unweighted, so probabilities stay observed rates.
+        """
         y = np.asarray(y, dtype=np.int8)
         self.validation_scores_ = None
         if len(np.unique(y)) < 2:
@@ -85,8 +91,15 @@ class Ranker:
             return self
         self.constant_ = None
         has_val = X_val is not None and len(np.unique(y_val)) == 2
+        w = w_val = None
+        if sample_weight is not None:
+            scale = np.mean(np.r_[sample_weight, sample_weight_val if has_val else []])
+            w = np.asarray(sample_weight, dtype=np.float64) / scale
+            w_val = np.asarray(sample_weight_val, dtype=np.float64) / scale if has_val else None
         if has_val:
-            probe = self._booster(self.max_iter, True, len(y)).fit(X, y, X_val=X_val, y_val=y_val)
+            probe = self._booster(self.max_iter, True, len(y)).fit(
+                X, y, sample_weight=w, X_val=X_val, y_val=y_val, sample_weight_val=w_val
+            )
             self.n_rounds_ = int(probe.n_iter_)
             raw = probe.predict_proba(X_val)[:, 1]
             # Out-of-sample scores of the validation period, for honest validation metrics.
@@ -95,10 +108,14 @@ class Ranker:
                 raw, y_val
             )
             self.booster_ = self._booster(self.n_rounds_, False, len(y)).fit(
-                np.vstack([X, X_val]), np.r_[y, np.asarray(y_val, dtype=np.int8)]
+                np.vstack([X, X_val]),
+                np.r_[y, np.asarray(y_val, dtype=np.int8)],
+                sample_weight=None if w is None else np.r_[w, w_val],
             )
         else:
-            self.booster_ = self._booster(self.max_iter // 2, False, len(y)).fit(X, y)
+            self.booster_ = self._booster(self.max_iter // 2, False, len(y)).fit(
+                X, y, sample_weight=w
+            )
             self.n_rounds_ = self.booster_.n_iter_
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
                 self.booster_.predict_proba(X)[:, 1], y

@@ -31,3 +31,16 @@ def test_leading_score_is_none_when_the_booster_is_that_small():
     assert ranker.leading_score(X, 10) is None
     assert ranker.leading_score(X, 11) is None
     assert ranker.leading_score(X, 9) is not None
+
+
+def test_weights_reach_the_booster_and_probabilities_stay_observed_rates():
+    X, y = _examples()
+    X_val, y_val = _examples(seed=1)
+    # Positives weighted 4 to 1: a booster that sees the weights over-predicts the raw rate.
+    ranker = Ranker(max_iter=60, random_state=0).fit(
+        X, y, X_val, y_val, 1 + 3.0 * y, 1 + 3.0 * y_val
+    )
+    raw = 1 / (1 + np.exp(-ranker.raw_score(X_val)))
+    assert raw.mean() > y_val.mean() + 0.1
+    # The calibration is unweighted: predicted probabilities average to the observed rate.
+    assert abs(ranker.predict_proba(X_val).mean() - y_val.mean()) < 0.02
