@@ -98,7 +98,12 @@ class Ranker:
             w_val = np.asarray(sample_weight_val, dtype=np.float64) / scale if has_val else None
         if has_val:
             probe = self._booster(self.max_iter, True, len(y)).fit(
-                X, y, sample_weight=w, X_val=X_val, y_val=y_val, sample_weight_val=w_val
+                _with_empty_columns_zeroed(X),
+                y,
+                sample_weight=w,
+                X_val=X_val,
+                y_val=y_val,
+                sample_weight_val=w_val,
             )
             self.n_rounds_ = int(probe.n_iter_)
             raw = probe.predict_proba(X_val)[:, 1]
@@ -108,13 +113,13 @@ class Ranker:
                 raw, y_val
             )
             self.booster_ = self._booster(self.n_rounds_, False, len(y)).fit(
-                np.vstack([X, X_val]),
+                _with_empty_columns_zeroed(np.vstack([X, X_val])),
                 np.r_[y, np.asarray(y_val, dtype=np.int8)],
                 sample_weight=None if w is None else np.r_[w, w_val],
             )
         else:
             self.booster_ = self._booster(self.max_iter // 2, False, len(y)).fit(
-                X, y, sample_weight=w
+                _with_empty_columns_zeroed(X), y, sample_weight=w
             )
             self.n_rounds_ = self.booster_.n_iter_
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
@@ -152,3 +157,19 @@ class Ranker:
         if self.calibrator_ is None:
             return raw
         return self.calibrator_.predict(raw).astype(np.float32)
+
+
+def _with_empty_columns_zeroed(X: np.ndarray) -> np.ndarray:
+    """``X`` with every column that holds no value (all NaN) set to 0.
+
+    scikit-learn 1.9 fails to bin a feature without a single non-missing value ("window shape
+    cannot be larger than input array shape"), and a shop where no customer has bought a product
+    twice leaves every interval feature empty. A constant column is never split on, so the
+    trees are those the column's absence would give, and NaN at prediction time is harmless.
+    """
+    empty = np.isnan(X).all(axis=0)
+    if not empty.any():
+        return X
+    X = X.copy()
+    X[:, empty] = 0
+    return X

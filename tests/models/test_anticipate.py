@@ -131,6 +131,30 @@ def test_features_use_only_lines_before_each_inner_cutoff():
     assert not np.array_equal(a.y, b.y)
 
 
+def test_a_shop_where_nothing_is_bought_twice_gets_discoveries():
+    """Books, furniture, fashion: no customer buys a product twice, so every interval feature
+    is empty. Each shopper keeps to one of four themes; their suggestions must be new products
+    of that theme."""
+    rng = np.random.default_rng(0)
+    weights = 1 / np.arange(1, 41)
+    rows = []
+    for i in range(150):
+        theme = i % 4
+        picks = rng.choice(40, 24, replace=False, p=weights / weights.sum())
+        for week in range(8):
+            for product in picks[3 * week : 3 * week + 3]:
+                rows.append((f"c{i}", f"c{i}-{week}", 7 * week + i % 7, f"t{theme}-{product}"))
+    history = history_from_rows(rows)
+    model = AnticipationModel(horizon_days=7).fit(history)
+    customer = _code(history, "c5")
+    items = model.predict(np.array([customer]), k=10)
+    names = history.product_ids[items["product"]]
+    bought = {r[3] for r in rows if r[0] == "c5"}
+    assert len(items) == 10
+    assert not bought & set(names)
+    assert sum(name.startswith("t1-") for name in names) >= 8
+
+
 def test_validation_metrics_are_recorded(fitted):
     _, model = fitted
     assert {"recall@10", "ndcg@10", "candidate_recall"} <= set(model.validation_)

@@ -44,3 +44,18 @@ def test_weights_reach_the_booster_and_probabilities_stay_observed_rates():
     assert raw.mean() > y_val.mean() + 0.1
     # The calibration is unweighted: predicted probabilities average to the observed rate.
     assert abs(ranker.predict_proba(X_val).mean() - y_val.mean()) < 0.02
+
+
+def test_a_feature_without_any_value_changes_nothing():
+    X, y = _examples()
+    X_val, y_val = _examples(seed=1)
+    empty = np.full((len(X), 1), np.nan, dtype=np.float32)
+    with_empty = Ranker(max_iter=60, max_features=1.0, random_state=0).fit(
+        np.hstack([X, empty]), y, np.hstack([X_val, empty[: len(X_val)]]), y_val
+    )
+    without = Ranker(max_iter=60, max_features=1.0, random_state=0).fit(X, y, X_val, y_val)
+    assert with_empty.n_rounds_ == without.n_rounds_
+    np.testing.assert_allclose(
+        with_empty.predict_proba(np.hstack([X_val, empty[: len(X_val)]])),
+        without.predict_proba(X_val),
+    )
