@@ -5,9 +5,9 @@ Usage: python benchmarks/scenarios.py [--shared ../shared/data] [--scenarios NAM
 The model will run on retail histories nobody here has seen, with horizons its users choose.
 These scenarios change one thing each about the two development datasets (the horizon asked
 about, the length of the history, the number of customers, the share of each customer's orders
-seen) and run `recsys evaluate` on the result in the window protocol, every method in the same
-run, the test window being the last horizon as always. Nothing is tuned on them: they show
-where the model's lead holds and where it thins. Derived files go to benchmarks/.work/ (not in
+seen, whether a product is ever bought twice) and run `recsys evaluate` on the result in the
+window protocol, every method in the same run, the test window being the last horizon as
+always. Nothing is tuned on them: they show where the model's lead holds and where it thins. Derived files go to benchmarks/.work/ (not in
 the repository).
 """
 
@@ -24,9 +24,11 @@ from dev_datasets import DATASETS
 from evaluate import run_evaluate
 from inner_validation import METRICS, gains_over_best_baseline
 
+from recsys.models import BASELINES
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work"
-METHODS = "p-topfreq,tifu-knn,anticipate"
+METHODS = ",".join([*BASELINES, "anticipate"])
 
 
 def quarter_of_customers(source: Path) -> Path:
@@ -61,6 +63,21 @@ def third_of_orders(source: Path, order_column: str) -> Path:
     return out
 
 
+def first_purchases_only(
+    source: Path, customer: str, product: str, timestamp: str, quantity: str
+) -> Path:
+    """Each customer's first purchase of each product, every later one dropped: a shop where
+    nothing is bought twice (books, fashion, furniture), so every future purchase is a
+    discovery and a customer's own history only says what they like."""
+    out = WORK / f"{source.name.split('.')[0]}_first_purchases.parquet"
+    if not out.exists():
+        lines = pd.read_csv(source, dtype=str)
+        bought = lines[pd.to_numeric(lines[quantity], errors="coerce") > 0]
+        bought = bought.sort_values(timestamp, kind="stable")
+        bought.drop_duplicates([customer, product]).to_parquet(out, index=False)
+    return out
+
+
 # name: (what changes, dataset of dev_datasets.py, derived file maker or None, horizon in days)
 SCENARIOS: dict[str, tuple[str, str, Callable[[Path], Path] | None, int]] = {
     "online-retail-7d": (
@@ -81,6 +98,18 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[Path], Path] | None, int]] = {
         partial(third_of_orders, order_column="InvoiceNo"),
         30,
     ),
+    "online-retail-first-purchases": (
+        "UCI Online Retail with only first purchases (nothing bought twice)",
+        "online-retail",
+        partial(
+            first_purchases_only,
+            customer="CustomerID",
+            product="StockCode",
+            timestamp="InvoiceDate",
+            quantity="Quantity",
+        ),
+        30,
+    ),
     "complete-journey-30d": (
         "The Complete Journey asked about a month, not a week",
         "complete-journey",
@@ -97,6 +126,18 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[Path], Path] | None, int]] = {
         "a third of The Complete Journey's trips (sparser histories)",
         "complete-journey",
         partial(third_of_orders, order_column="order_id"),
+        7,
+    ),
+    "complete-journey-first-purchases": (
+        "The Complete Journey with only first purchases (nothing bought twice)",
+        "complete-journey",
+        partial(
+            first_purchases_only,
+            customer="customer_id",
+            product="product_id",
+            timestamp="timestamp",
+            quantity="quantity",
+        ),
         7,
     ),
 }

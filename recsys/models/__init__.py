@@ -6,17 +6,21 @@ from recsys.models.als import ALS
 from recsys.models.anticipate import AnticipationModel
 from recsys.models.base import Recommender
 from recsys.models.item_knn import ItemKNN
+from recsys.models.new_products import NewProductsOnly
 from recsys.models.personal_frequency import PersonalTopFreq
 from recsys.models.popular import GlobalPopular
 from recsys.models.tifu_knn import TIFUKNN
 
 #: Name (as given to ``recsys evaluate --methods``) -> factory with the default settings.
-BASELINES: dict[str, type[Recommender]] = {
+BASELINES: dict[str, Callable[[], Recommender]] = {
     "g-topfreq": GlobalPopular,
     "p-topfreq": PersonalTopFreq,
     "itemknn": ItemKNN,
     "als": ALS,
     "tifu-knn": TIFUKNN,
+    # Discovery baselines: only products new to the customer.
+    "itemknn-new": lambda: NewProductsOnly(ItemKNN()),
+    "als-new": lambda: NewProductsOnly(ALS()),
 }
 
 
@@ -41,6 +45,7 @@ __all__ = [
     "BASELINES",
     "GlobalPopular",
     "ItemKNN",
+    "NewProductsOnly",
     "PersonalTopFreq",
     "Recommender",
     "TIFUKNN",

@@ -11,7 +11,8 @@ customer or a batch, always in the same shape:
   across models), ``-inf`` where padded.
 
 Already-bought products stay in every candidate list: on order data, repeat purchases carry most
-of the signal (unlike ``implicit``'s default ``filter_already_liked_items=True``).
+of the signal (unlike ``implicit``'s default ``filter_already_liked_items=True``); the discovery
+baselines of `new_products` leave them out.
 """
 
 from __future__ import annotations
@@ -105,7 +106,10 @@ class Recommender(ABC):
         return products, scores
 
     def _finalise(self, block: np.ndarray) -> np.ndarray:
-        """Mask products never bought in training; fill below the candidates with popular ones."""
+        """Mask products never bought in training; fill below the candidates with popular ones.
+
+        A score of ``-inf`` from ``_score`` keeps a product out of that customer's list.
+        """
         bought = self.popularity_ > 0
         if not self.fill_with_popular:
             return np.where(bought, block, -np.inf)
@@ -113,7 +117,8 @@ class Recommender(ABC):
         row_max = block.max(axis=1, keepdims=True)
         scaled = 1.0 + block / np.where(row_max > 0, row_max, 1.0)
         filler = self.popularity_ / (self.popularity_.max() + 1.0)
-        return np.where(block > 0, scaled, np.where(bought, filler, -np.inf))
+        fillable = bought & (block > -np.inf)
+        return np.where(block > 0, scaled, np.where(fillable, filler, -np.inf))
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -37,13 +37,13 @@ def test_models_are_fitted_on_lines_before_the_cutoff_only(sample_history):
     cutoff = default_cutoff(sample_history, 30)
     fitted_until = {}
 
-    def recording(cls):
+    def recording(name, make):
         def factory():
-            model = cls()
+            model = make()
             original_fit = model.fit
 
             def fit(history):
-                fitted_until[cls.__name__] = history.lines["timestamp"].max()
+                fitted_until[name] = history.lines["timestamp"].max()
                 return original_fit(history)
 
             model.fit = fit
@@ -51,6 +51,8 @@ def test_models_are_fitted_on_lines_before_the_cutoff_only(sample_history):
 
         return factory
 
-    evaluate_methods(sample_history, {n: recording(c) for n, c in BASELINES.items()}, cutoff=cutoff)
+    evaluate_methods(
+        sample_history, {n: recording(n, c) for n, c in BASELINES.items()}, cutoff=cutoff
+    )
     assert len(fitted_until) == len(BASELINES)
     assert all(t < cutoff for t in fitted_until.values())

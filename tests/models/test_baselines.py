@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from recsys.models import ALS, TIFUKNN, GlobalPopular, ItemKNN, PersonalTopFreq
+from recsys.models import ALS, TIFUKNN, GlobalPopular, ItemKNN, NewProductsOnly, PersonalTopFreq
 from recsys.models.tifu_knn import basket_weights
 from tests.helpers import history_from_rows
 
@@ -93,3 +93,21 @@ def test_tifu_basket_weights_follow_the_paper():
     # Fewer baskets than groups: one group per basket.
     w = basket_weights(np.array([0, 0, 1]), n_groups=7, within_decay=0.5, group_decay=0.1)
     np.testing.assert_allclose(w, [0.1 / 2, 1.0 / 2, 1.0])
+
+
+def test_new_products_only_is_the_base_ranking_without_the_customers_own_products(
+    sample_history,
+):
+    als = ALS()
+    new = NewProductsOnly(als).fit(sample_history)  # fits `als` itself: the same factors
+    customers = np.arange(40)
+    full, _ = als.recommend(customers, k=sample_history.n_products)
+    listed, _ = new.recommend(customers, k=10)
+    bought = sample_history.purchase_matrix(binary=True)
+    for row, customer in enumerate(customers):
+        own = set(bought[customer].indices)
+        assert list(listed[row]) == [p for p in full[row] if p not in own][:10]
+    # The popularity fill of a sparse model leaves the customer's products out too.
+    listed, _ = NewProductsOnly(ItemKNN()).fit(sample_history).recommend(customers, k=50)
+    for row, customer in enumerate(customers):
+        assert not set(bought[customer].indices) & set(listed[row])
