@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.special import expit
 
 from recsys.data.history import CUSTOMER, ORDER, PRODUCT, QUANTITY, TIMESTAMP, OrderHistory
 from recsys.evaluation.metrics import ranking_metrics
@@ -374,7 +375,9 @@ class AnticipationModel(Recommender):
         self, positions: np.ndarray, customers: np.ndarray, k: int, day: float
     ) -> pd.DataFrame:
         row, product, X = self._candidate_features(self.state_, customers, day)
-        row, product, X, score = self._cascade(row, product, X, max(k, PRESCORE_KEEP))
+        kept, _ = self._prescore(row, X, max(k, PRESCORE_KEEP))
+        row, product, X = row[kept], product[kept], X[kept]
+        score = self.ranker_.raw_score(X)
         rank = rank_within_groups(row, score)
         top = rank < k
         row, product, X, score, rank = row[top], product[top], X[top], score[top], rank[top]
@@ -416,22 +419,26 @@ class AnticipationModel(Recommender):
 
     def _score(self, customers: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
         row, product, X = self._candidate_features(self.state_, customers, to_days(as_of))
-        row, product, _, score = self._cascade(row, product, X, PRESCORE_KEEP)
+        kept, lead = self._prescore(row, X, PRESCORE_KEEP)
         block = np.zeros((len(customers), self.n_products_), dtype=np.float32)
-        # Shifted above zero so that every candidate outranks the popularity fill.
-        block[row, product] = score + 1e-6
+        # Every candidate outranks the popularity fill (scores above zero); the ones the whole
+        # ensemble scored, in [1, 2], come before the rest, which keep the leading trees' order
+        # in (0, 0.5], so a list longer than PRESCORE_KEEP still holds the customer's candidates.
+        if lead is not None:
+            block[row, product] = 1e-6 + 0.5 * expit(lead)
+        block[row[kept], product[kept]] = 1 + self.ranker_.raw_score(X[kept])
         return block
 
-    def _cascade(
-        self, row: np.ndarray, product: np.ndarray, X: np.ndarray, keep: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Each customer's ``keep`` best candidates by the leading trees, with full scores."""
+    def _prescore(
+        self, row: np.ndarray, X: np.ndarray, keep: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Which candidates the whole ensemble scores: each customer's ``keep`` best by the
+        leading trees (all of them when the booster is no larger), and those trees' scores."""
         rounds = max(round(PRESCORE_SHRINKAGE / self.ranker_.learning_rate), 1)
         lead = self.ranker_.leading_score(X, rounds)
-        if lead is not None:
-            kept = rank_within_groups(row, lead) < keep
-            row, product, X = row[kept], product[kept], X[kept]
-        return row, product, X, self.ranker_.raw_score(X)
+        if lead is None:
+            return np.ones(len(row), dtype=bool), None
+        return rank_within_groups(row, lead) < keep, lead
 
 
 def _matrix(columns: dict[str, np.ndarray]) -> np.ndarray:

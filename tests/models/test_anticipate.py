@@ -117,6 +117,27 @@ def test_recommend_interface_matches_predict(fitted):
         assert list(products[row]) == list(items[items["row"] == row]["product"])
 
 
+def test_a_list_longer_than_the_fully_scored_part_goes_on_with_the_candidates(fitted):
+    """Past PRESCORE_KEEP, lists hold the customer's other candidates in the leading trees'
+    order (what recall@50 of `recsys evaluate` measures), not the popularity fill."""
+    from recsys.models.anticipate import PRESCORE_KEEP, PRESCORE_SHRINKAGE
+
+    history, model = fitted
+    customer = _code(history, "c3")
+    _, product, X = model._candidate_features(model.state_, np.array([customer]), model.state_.end_)
+    assert len(product) > PRESCORE_KEEP
+    rounds = round(PRESCORE_SHRINKAGE / model.ranker_.learning_rate)
+    assert model.ranker_.n_rounds_ > rounds, "the cascade is in use"
+    lead = model.ranker_.leading_score(X, rounds)
+    by_lead = product[np.argsort(-lead, kind="stable")]
+    listed, _ = model.recommend(customer, k=len(product))
+    head, tail = listed[0, :PRESCORE_KEEP], listed[0, PRESCORE_KEEP:]
+    assert set(head) == set(by_lead[:PRESCORE_KEEP])  # the fully scored part, in its own order
+    assert set(tail) == set(by_lead[PRESCORE_KEEP:])
+    lead_of = dict(zip(product, lead, strict=True))
+    assert (np.diff([lead_of[p] for p in tail]) <= 1e-6).all()  # products alike may tie
+
+
 def test_features_use_only_lines_before_each_inner_cutoff():
     rows = synthetic_rows()
     history = history_from_rows(rows)
