@@ -15,7 +15,8 @@ class NewProductsOnly(Recommender):
     The repeat-purchase baselines keep a customer's own products in the list (most of what an
     order history predicts). Where customers rarely buy a product twice (books, furniture,
     fashion, a shop seen only at its first sales) those slots are wasted, and a collaborative
-    model that only suggests what is new to the customer is the baseline to beat.
+    model that only suggests what is new to the customer is the baseline to beat. ``base`` is
+    fitted in place by ``fit``.
     """
 
     def __init__(self, base: Recommender) -> None:
