@@ -7,8 +7,8 @@ These scenarios change one thing each about the two development datasets (the ho
 about, the length of the history, the number of customers, the share of each customer's orders
 seen, whether a product is ever bought twice) and run `recsys evaluate` on the result in the
 window protocol, every method in the same run, the test window being the last horizon as
-always. Nothing is tuned on them: they show where the model's lead holds and where it thins. Derived files go to benchmarks/.work/ (not in
-the repository).
+always. Nothing is tuned on them: they show where the model's lead holds and where it thins.
+Derived files go to benchmarks/.work/ (not in the repository).
 """
 
 from __future__ import annotations
