@@ -1,4 +1,4 @@
-"""The model against the strongest baselines on variations of the development data.
+"""The model against every baseline on variations of the development data.
 
 Usage: python benchmarks/scenarios.py [--shared ../shared/data] [--scenarios NAME,...]
 
