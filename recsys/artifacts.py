@@ -31,8 +31,7 @@ MANIFEST = "manifest.json"
 MODEL_FILE = "model.joblib"
 CURRENT = "current"
 PROMOTIONS = "promotions.jsonl"
-FORMAT = 6  # 2: pair mean quantities; 3: training lines; 4: mean squares; 5: product trend;
-# 6: the ranker's booster for the order within customers
+FORMAT = 5  # 2: pair mean quantities; 3: training lines; 4: mean squares; 5: product trend
 _LIBRARIES = ("recsys", "numpy", "scipy", "pandas", "scikit-learn", "implicit", "joblib")
 
 

@@ -2,10 +2,9 @@
 
 Composition (see the parts' modules): `FeatureState` (reorder cycles, co-purchase, ALS) proposes
 candidates and describes them; `Ranker` turns the description into a calibrated probability of
-purchase given that the customer orders at all within the horizon, and orders each customer's
-candidates with that booster and a second one that learns only the order within customers; a
-second `Ranker` on customer features gives the probability that they order at all. The product
-of the two probabilities is the probability of buying the product within the horizon.
+purchase given that the customer orders at all within the horizon; a second `Ranker` on customer
+features gives the probability that they order at all. The product of the two is the
+probability of buying the product within the horizon.
 
 Training examples are built inside the training history only: at each inner cutoff, features
 come from the lines before it and labels from the horizon after it. The most recent inner cutoff
@@ -178,15 +177,12 @@ class AnticipationModel(Recommender):
         Xc = np.vstack([e.X_customer for e in train])
         yc = np.concatenate([e.y_customer for e in train])
         weight = np.concatenate([e.weight for e in train])
-        # Each example's customer at its cutoff: the groups the ranker orders within.
-        offsets = np.cumsum([0] + [len(e.customers) for e in train[:-1]])
-        groups = np.concatenate([e.row + o for e, o in zip(train, offsets, strict=True)])
         if val is not None:
-            self.ranker_.fit(X, y, val.X, val.y, weight, val.weight, groups, val.row)
+            self.ranker_.fit(X, y, val.X, val.y, weight, val.weight)
             self.activity_.fit(Xc, yc, val.X_customer, val.y_customer)
             self.validation_ = self._validate(val)
         else:
-            self.ranker_.fit(X, y, sample_weight=weight, groups=groups)
+            self.ranker_.fit(X, y, sample_weight=weight)
             self.activity_.fit(Xc, yc)
         self.state_ = FeatureState(h, self.candidate_counts, random_state=self.random_state).fit(
             history
@@ -381,7 +377,7 @@ class AnticipationModel(Recommender):
         row, product, X = self._candidate_features(self.state_, customers, day)
         kept, _ = self._prescore(row, X, max(k, PRESCORE_KEEP))
         row, product, X = row[kept], product[kept], X[kept]
-        score = self.ranker_.ranking_score(X)
+        score = self.ranker_.raw_score(X)
         rank = rank_within_groups(row, score)
         top = rank < k
         row, product, X, score, rank = row[top], product[top], X[top], score[top], rank[top]
@@ -426,13 +422,11 @@ class AnticipationModel(Recommender):
         kept, lead = self._prescore(row, X, PRESCORE_KEEP)
         block = np.zeros((len(customers), self.n_products_), dtype=np.float32)
         # Every candidate outranks the popularity fill (scores above zero); the ones the whole
-        # ensemble scored, in (1, 2] by their rank (the ranking score is unbounded), come
-        # before the rest, which keep the leading trees' order in (0, 0.5], so a list longer
-        # than PRESCORE_KEEP still holds the customer's candidates.
+        # ensemble scored, in [1, 2], come before the rest, which keep the leading trees' order
+        # in (0, 0.5], so a list longer than PRESCORE_KEEP still holds the customer's candidates.
         if lead is not None:
             block[row, product] = 1e-6 + 0.5 * expit(lead)
-        rank = rank_within_groups(row[kept], self.ranker_.ranking_score(X[kept]))
-        block[row[kept], product[kept]] = 2 - rank / (rank.max(initial=0) + 1)
+        block[row[kept], product[kept]] = 1 + self.ranker_.raw_score(X[kept])
         return block
 
     def _prescore(

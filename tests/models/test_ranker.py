@@ -58,31 +58,3 @@ def test_a_feature_without_any_value_changes_nothing():
         with_empty.predict_proba(np.hstack([X_val, empty[: len(X_val)]])),
         without.predict_proba(X_val),
     )
-
-
-def _grouped_examples(n_groups: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Customers of very different activity (column 0, the same for all their candidates)
-    whose choice among 20 candidates depends on columns 1 and 2."""
-    rng = np.random.default_rng(seed)
-    groups = np.repeat(np.arange(n_groups), 20)
-    activity = rng.normal(size=n_groups)[groups]
-    X = np.column_stack([activity, rng.normal(size=(len(groups), 2))]).astype(np.float32)
-    logit = 2.5 * activity + X[:, 1] - 0.5 * X[:, 2] - 2
-    y = (rng.random(len(groups)) < 1 / (1 + np.exp(-logit))).astype(np.int8)
-    return X, y, groups
-
-
-def test_the_ranking_booster_orders_within_customers_only():
-    X, y, groups = _grouped_examples(400, seed=0)
-    X_val, y_val, groups_val = _grouped_examples(200, seed=1)
-    ranker = Ranker(max_iter=60, max_features=1.0, random_state=0).fit(
-        X, y, X_val, y_val, groups=groups, groups_val=groups_val
-    )
-    within = ranker.ranking_booster_.predict(X_val)
-    pointwise = ranker.booster_.decision_function(X_val)
-    # The classifier's score is mostly about who buys; the ranking booster's is not.
-    assert np.corrcoef(pointwise, X_val[:, 0])[0, 1] > 0.7
-    assert abs(np.corrcoef(within, X_val[:, 0])[0, 1]) < 0.2
-    assert np.corrcoef(within, X_val[:, 1])[0, 1] > 0.5
-    # Probabilities still come from the calibrated classifier.
-    assert abs(ranker.predict_proba(X_val).mean() - y_val.mean()) < 0.02
