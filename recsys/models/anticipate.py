@@ -434,11 +434,14 @@ class AnticipationModel(Recommender):
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Which candidates the whole ensemble scores: each customer's ``keep`` best by the
         leading trees (all of them when the booster is no larger), and those trees' scores."""
-        rounds = max(round(PRESCORE_SHRINKAGE / self.ranker_.learning_rate), 1)
-        lead = self.ranker_.leading_score(X, rounds)
+        lead = self.ranker_.leading_score(X, self._leading_rounds())
         if lead is None:
             return np.ones(len(row), dtype=bool), None
         return rank_within_groups(row, lead) < keep, lead
+
+    def _leading_rounds(self) -> int:
+        """How many of the ranker's first trees pre-rank candidates (see PRESCORE_SHRINKAGE)."""
+        return max(round(PRESCORE_SHRINKAGE / self.ranker_.learning_rate), 1)
 
 
 def _matrix(columns: dict[str, np.ndarray]) -> np.ndarray:

@@ -120,13 +120,13 @@ def test_recommend_interface_matches_predict(fitted):
 def test_a_list_longer_than_the_fully_scored_part_goes_on_with_the_candidates(fitted):
     """Past PRESCORE_KEEP, lists hold the customer's other candidates in the leading trees'
     order (what recall@50 of `recsys evaluate` measures), not the popularity fill."""
-    from recsys.models.anticipate import PRESCORE_KEEP, PRESCORE_SHRINKAGE
+    from recsys.models.anticipate import PRESCORE_KEEP
 
     history, model = fitted
     customer = _code(history, "c3")
     _, product, X = model._candidate_features(model.state_, np.array([customer]), model.state_.end_)
     assert len(product) > PRESCORE_KEEP
-    rounds = round(PRESCORE_SHRINKAGE / model.ranker_.learning_rate)
+    rounds = model._leading_rounds()
     assert model.ranker_.n_rounds_ > rounds, "the cascade is in use"
     lead = model.ranker_.leading_score(X, rounds)
     by_lead = product[np.argsort(-lead, kind="stable")]
