@@ -31,7 +31,8 @@ MANIFEST = "manifest.json"
 MODEL_FILE = "model.joblib"
 CURRENT = "current"
 PROMOTIONS = "promotions.jsonl"
-FORMAT = 5  # 2: pair mean quantities; 3: training lines; 4: mean squares; 5: product trend
+FORMAT = 6  # 2: pair mean quantities; 3: training lines; 4: mean squares; 5: product trend;
+# 6: the re-ranker
 _LIBRARIES = ("recsys", "numpy", "scipy", "pandas", "scikit-learn", "implicit", "joblib")
 
 

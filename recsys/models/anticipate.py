@@ -1,10 +1,11 @@
 """The anticipation model: what each customer will buy within the horizon, and when.
 
 Composition (see the parts' modules): `FeatureState` (reorder cycles, co-purchase, ALS) proposes
-candidates and describes them; `Ranker` turns the description into a calibrated probability of
-purchase given that the customer orders at all within the horizon; a second `Ranker` on customer
-features gives the probability that they order at all. The product of the two is the
-probability of buying the product within the horizon.
+candidates and describes them; `Ranker` orders each customer's candidates and turns their
+description into a calibrated probability of purchase given that the customer orders at all
+within the horizon; a second `Ranker` on customer features gives the probability that they
+order at all. The product of the two is the probability of buying the product within the
+horizon.
 
 Training examples are built inside the training history only: at each inner cutoff, features
 come from the lines before it and labels from the horizon after it. The most recent inner cutoff
@@ -164,7 +165,7 @@ class AnticipationModel(Recommender):
                 time.perf_counter() - started,
             )
         self.ranker_ = Ranker(random_state=self.random_state)
-        self.activity_ = Ranker(max_leaf_nodes=15, random_state=self.random_state)
+        self.activity_ = Ranker(max_leaf_nodes=15, rerank_top=None, random_state=self.random_state)
         self.validation_: dict[str, float] = {}
         if not examples:
             raise DataError(
@@ -177,12 +178,15 @@ class AnticipationModel(Recommender):
         Xc = np.vstack([e.X_customer for e in train])
         yc = np.concatenate([e.y_customer for e in train])
         weight = np.concatenate([e.weight for e in train])
+        # Each example's customer at its cutoff, so the re-ranker compares like with like.
+        offsets = np.cumsum([0, *(len(e.customers) for e in train[:-1])])
+        groups = np.concatenate([e.row + o for e, o in zip(train, offsets, strict=True)])
         if val is not None:
-            self.ranker_.fit(X, y, val.X, val.y, weight, val.weight)
+            self.ranker_.fit(X, y, val.X, val.y, weight, val.weight, groups, val.row)
             self.activity_.fit(Xc, yc, val.X_customer, val.y_customer)
             self.validation_ = self._validate(val)
         else:
-            self.ranker_.fit(X, y, sample_weight=weight)
+            self.ranker_.fit(X, y, sample_weight=weight, groups=groups)
             self.activity_.fit(Xc, yc)
         self.state_ = FeatureState(h, self.candidate_counts, random_state=self.random_state).fit(
             history
@@ -377,14 +381,14 @@ class AnticipationModel(Recommender):
         row, product, X = self._candidate_features(self.state_, customers, day)
         kept, _ = self._prescore(row, X, max(k, PRESCORE_KEEP))
         row, product, X = row[kept], product[kept], X[kept]
-        score = self.ranker_.raw_score(X)
+        score, probability = self.ranker_.scores(X, row)
         rank = rank_within_groups(row, score)
         top = rank < k
         row, product, X, score, rank = row[top], product[top], X[top], score[top], rank[top]
         active = self.activity_.predict_proba(
             _matrix(self.state_.customer_features(customers, day))
         )
-        probability = self.ranker_.predict_proba(X) * active[row]
+        probability = probability[top] * active[row]
         columns = dict(zip(self.feature_names_, X.T, strict=True))
         reasons = explain(self.state_, customers[row], product, columns, day, self.display_names_)
         items = pd.DataFrame(
@@ -422,11 +426,11 @@ class AnticipationModel(Recommender):
         kept, lead = self._prescore(row, X, PRESCORE_KEEP)
         block = np.zeros((len(customers), self.n_products_), dtype=np.float32)
         # Every candidate outranks the popularity fill (scores above zero); the ones the whole
-        # ensemble scored, in [1, 2], come before the rest, which keep the leading trees' order
+        # ensemble scored, in [1, 3], come before the rest, which keep the leading trees' order
         # in (0, 0.5], so a list longer than PRESCORE_KEEP still holds the customer's candidates.
         if lead is not None:
             block[row, product] = 1e-6 + 0.5 * expit(lead)
-        block[row[kept], product[kept]] = 1 + self.ranker_.raw_score(X[kept])
+        block[row[kept], product[kept]] = 1 + self.ranker_.ranking_score(X[kept], row[kept])
         return block
 
     def _prescore(

@@ -1,6 +1,7 @@
-"""The learned ranker's pre-ranking score: the exact sum of its leading trees."""
+"""The learned ranker: its leading trees, its calibration, and the re-ranker of each group."""
 
 import numpy as np
+from scipy.special import expit
 
 from recsys.models.ranker import Ranker
 
@@ -21,7 +22,7 @@ def test_leading_score_is_the_first_trees_of_the_booster():
     lead = ranker.leading_score(X, 8)
     np.testing.assert_allclose(lead, short.decision_function(X), rtol=1e-5, atol=1e-5)
     # The leading trees already order most pairs as the whole ensemble does.
-    full = ranker.raw_score(X)
+    full = ranker.log_odds(X)
     assert np.corrcoef(np.argsort(np.argsort(lead)), np.argsort(np.argsort(full)))[0, 1] > 0.9
 
 
@@ -40,7 +41,7 @@ def test_weights_reach_the_booster_and_probabilities_stay_observed_rates():
     ranker = Ranker(max_iter=60, random_state=0).fit(
         X, y, X_val, y_val, 1 + 3.0 * y, 1 + 3.0 * y_val
     )
-    assert ranker.raw_score(X_val).mean() > y_val.mean() + 0.1
+    assert expit(ranker.log_odds(X_val)).mean() > y_val.mean() + 0.1
     # The calibration is unweighted: predicted probabilities average to the observed rate.
     assert abs(ranker.predict_proba(X_val).mean() - y_val.mean()) < 0.02
 
@@ -58,3 +59,74 @@ def test_a_feature_without_any_value_changes_nothing():
         with_empty.predict_proba(np.hstack([X_val, empty[: len(X_val)]])),
         without.predict_proba(X_val),
     )
+
+
+def _grouped(n_groups: int = 400, size: int = 30, seed: int = 0):
+    """Customers (groups) whose candidates share the customer's level of activity.
+
+    Column 0 is who the customer is (how much they buy: it moves every candidate of theirs
+    alike); column 1 is which of their candidates they buy. A pointwise classifier gives
+    column 0 most of its weight; within a customer only column 1 orders the candidates.
+    """
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(np.arange(n_groups), size)
+    activity = rng.normal(size=n_groups)[groups]
+    choice = rng.normal(size=len(groups))
+    noise = rng.normal(size=(len(groups), 3))
+    X = np.column_stack([activity, choice, noise]).astype(np.float32)
+    logit = 2.5 * activity + 0.6 * choice - 2.0
+    y = (rng.random(len(groups)) < expit(logit)).astype(np.int8)
+    return X, y, groups
+
+
+def test_the_re_ranker_orders_only_each_groups_leading_candidates():
+    X, y, groups = _grouped()
+    X_val, y_val, groups_val = _grouped(seed=1)
+    ranker = Ranker(max_iter=80, rerank_top=5, rerank_train_top=10, random_state=0).fit(
+        X, y, X_val, y_val, groups=groups, groups_val=groups_val
+    )
+    assert ranker.reranker_ is not None
+    score, probability = ranker.scores(X_val, groups_val)
+    np.testing.assert_allclose(probability, ranker.predict_proba(X_val))
+    logit = ranker.log_odds(X_val)
+    for g in range(20):
+        members = np.flatnonzero(groups_val == g)
+        by_classifier = members[np.argsort(-logit[members], kind="stable")]
+        head, tail = by_classifier[:5], by_classifier[5:]
+        # The classifier's five best come first, whatever order the re-ranker gives them ...
+        assert score[head].min() > score[tail].max()
+        # ... and the rest keep the classifier's order.
+        assert (np.diff(score[tail]) <= 0).all()
+    # Without groups: the classifier's own score, as before the re-ranker.
+    np.testing.assert_allclose(ranker.ranking_score(X_val), expit(logit), rtol=1e-6)
+
+
+def test_the_re_ranker_learns_the_order_within_groups_not_who_buys_more():
+    X, y, groups = _grouped()
+    X_val, y_val, groups_val = _grouped(seed=1)
+    ranker = Ranker(
+        max_iter=80, max_leaf_nodes=7, rerank_top=10, rerank_train_top=10, random_state=0
+    ).fit(X, y, X_val, y_val, groups=groups, groups_val=groups_val)
+    within = ranker.reranker_.predict(X_val)
+    logit = ranker.log_odds(X_val)
+    # The classifier's scores differ most between customers, the re-ranker's within them.
+    assert _group_means(logit, groups_val).std() > 3 * _centre(logit, groups_val).std()
+    assert _group_means(within, groups_val).std() < 0.5 * _centre(within, groups_val).std()
+    # And within a customer it follows what they buy (column 1).
+    choice = _centre(X_val[:, 1], groups_val)
+    assert np.corrcoef(_centre(within, groups_val), choice)[0, 1] > 0.3
+
+
+def test_no_re_ranker_without_groups_or_when_switched_off():
+    X, y, groups = _grouped()
+    assert Ranker(max_iter=40).fit(X, y).reranker_ is None
+    assert Ranker(max_iter=40, rerank_top=None).fit(X, y, groups=groups).reranker_ is None
+    assert Ranker(max_iter=40).fit(X, y, groups=groups).reranker_ is not None
+
+
+def _group_means(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    return np.bincount(groups, weights=values) / np.bincount(groups)
+
+
+def _centre(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    return values - _group_means(values, groups)[groups]
