@@ -128,7 +128,7 @@ class Ranker:
         if has_val:
             y_val = np.asarray(y_val, dtype=np.int8)
             probe = self._booster(self.max_iter, True, len(y)).fit(
-                _with_empty_columns_zeroed(X),
+                _for_boosting(X, w),
                 y,
                 sample_weight=w,
                 X_val=X_val,
@@ -142,14 +142,13 @@ class Ranker:
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
                 expit(probe_logit), y_val
             )
+            w_all = None if w is None else np.r_[w, w_val]
             self.booster_ = self._booster(self.n_rounds_, False, len(y)).fit(
-                _with_empty_columns_zeroed(np.vstack([X, X_val])),
-                np.r_[y, y_val],
-                sample_weight=None if w is None else np.r_[w, w_val],
+                _for_boosting(np.vstack([X, X_val]), w_all), np.r_[y, y_val], sample_weight=w_all
             )
         else:
             self.booster_ = self._booster(self.max_iter // 2, False, len(y)).fit(
-                _with_empty_columns_zeroed(X), y, sample_weight=w
+                _for_boosting(X, w), y, sample_weight=w
             )
             self.n_rounds_ = self.booster_.n_iter_
             self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
@@ -187,7 +186,7 @@ class Ranker:
         if val is None:
             self.reranker_ = self._booster(
                 self.rerank_max_iter // 2, False, len(target), regression=True
-            ).fit(_with_empty_columns_zeroed(X), target, sample_weight=w)
+            ).fit(_for_boosting(X, w), target, sample_weight=w)
             spread_of, on = self.reranker_, (X, groups[lead])
         else:
             X_val, y_val, w_val, groups_val = val
@@ -200,19 +199,20 @@ class Ranker:
             target_val = _centred(y_val[lead_val], gv)
             wv = None if w_val is None else w_val[lead_val]
             probe = self._booster(self.rerank_max_iter, True, len(target), regression=True).fit(
-                _with_empty_columns_zeroed(X),
+                _for_boosting(X, w),
                 target,
                 sample_weight=w,
                 X_val=Xv,
                 y_val=target_val,
                 sample_weight_val=wv,
             )
+            w_all = None if w is None else np.r_[w, wv]
             self.reranker_ = self._booster(
                 int(probe.n_iter_), False, len(target), regression=True
             ).fit(
-                _with_empty_columns_zeroed(np.vstack([X, Xv])),
+                _for_boosting(np.vstack([X, Xv]), w_all),
                 np.r_[target, target_val],
-                sample_weight=None if w is None else np.r_[w, wv],
+                sample_weight=w_all,
             )
             spread_of, on = probe, (Xv, gv)
         spreads = (
@@ -304,6 +304,43 @@ def _centred(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
 def _spread_within(values: np.ndarray, groups: np.ndarray) -> float:
     """Root mean square of ``values`` around their group's mean."""
     return float(np.sqrt(np.mean(_centred(np.asarray(values, dtype=np.float64), groups) ** 2)))
+
+
+# scikit-learn 1.9 bins a booster's features by weighted quantiles when it is given weights and
+# at most 200,000 examples, with one `_weighted_percentile` call per bin edge and feature
+# (scikit-learn issue #34304): 13 to 16 s per fit of the re-ranker on all of UCI Online Retail.
+# A feature with at most 255 distinct values is binned at its values' midpoints instead, at once.
+_WEIGHTED_BINNING_UP_TO = 200_000
+_MAX_BINS = 255
+
+
+def _for_boosting(X: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    """``X`` as a booster is fitted on: empty columns zeroed, weighted binning done here.
+
+    Where scikit-learn would bin by weighted quantiles slowly, each feature with more than
+    255 distinct values is snapped to 255 weighted quantiles of its own, each value to the
+    nearest. The booster's split thresholds are then the midpoints between those quantiles,
+    the edges the snapping used, so unsnapped values at prediction time fall on the same side
+    of every split as the training values did.
+    """
+    X = _with_empty_columns_zeroed(X)
+    if sample_weight is None or len(X) > _WEIGHTED_BINNING_UP_TO:
+        return X
+    snapped = X.copy()
+    levels = (np.arange(_MAX_BINS) + 0.5) / _MAX_BINS
+    for j in range(X.shape[1]):  # one pass per feature, vectorised over the examples
+        known = np.flatnonzero(~np.isnan(X[:, j]))
+        values = X[known, j].astype(np.float64)
+        order = np.argsort(values, kind="stable")
+        if np.count_nonzero(np.diff(values[order])) < _MAX_BINS:
+            continue
+        cdf = np.cumsum(sample_weight[known][order])
+        at = np.minimum(np.searchsorted(cdf, levels * cdf[-1]), len(cdf) - 1)
+        quantiles = np.unique(values[order][at])
+        # float64 midpoints, as scikit-learn computes its thresholds
+        edges = (quantiles[:-1] + quantiles[1:]) / 2
+        snapped[known, j] = quantiles[np.searchsorted(edges, values, side="left")]
+    return snapped
 
 
 def _with_empty_columns_zeroed(X: np.ndarray) -> np.ndarray:
