@@ -10,7 +10,7 @@ cost more than the validation gain of a larger model).
 Given the customer of each example, a second, smaller booster re-ranks each customer's leading
 candidates: a regression on the labels centred within the customer, so it learns only which of
 a customer's candidates they buy, not who buys more (which a pointwise classifier spends much of
-its loss on and which changes no customer's list). It gained 0.2 to 0.8 points over the best
+its loss on and which changes no customer's list). It gained 0.1 to 0.7 points over the best
 baseline on every validation figure of both development datasets (docs/benchmarks.md).
 """
 
