@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from recsys.data.loading import require_file
 from recsys.exceptions import DataError, ParameterError
 from recsys.models.anticipate import AnticipationModel
 from recsys.progress import Progress
@@ -53,9 +54,7 @@ def read_customer_ids(path: str | Path) -> np.ndarray:
 
     A file without a ``customer_id`` header is read as one id per line, no header.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    path = require_file(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, header=None)
     except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError) as exc:

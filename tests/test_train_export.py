@@ -82,6 +82,7 @@ def test_export_listed_customers_with_as_of(models_dir, tmp_path):
         (["--as-of", "tomorrowish"], "cannot parse 'tomorrowish'"),
         (["--customers", "IDS"], "unknown to the model"),
         (["--customers", "missing.csv"], "no such file"),
+        (["--customers", "."], ".: is a directory, not a file"),
         (["--out-override", "x.xlsx"], "expected a file ending in"),
     ],
 )

@@ -33,6 +33,16 @@ _STRING_COLUMNS = (
 _NUMERIC_COLUMNS = (schema.QUANTITY, schema.PRICE)
 
 
+def require_file(path: str | Path) -> Path:
+    """``path`` as a Path; a DataError if it is a directory or does not exist."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, not a file")
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    return path
+
+
 def read_orders(
     path: str | Path,
     *,
@@ -47,9 +57,7 @@ def read_orders(
     Raises DataError for a missing or unreadable file, a missing required column, or a value
     that cannot be parsed (with its row number, column and value).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    path = require_file(path)
     preset_obj = schema.get_preset(preset) if preset else None
     name = path.name.lower()
     if name.endswith(_PARQUET_SUFFIXES):

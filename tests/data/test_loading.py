@@ -57,6 +57,8 @@ def test_bad_column_mapping_text():
 def test_missing_file(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         read_orders(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match="is a directory, not a file"):
+        read_orders(tmp_path)
 
 
 def test_unknown_file_type(tmp_path):
