@@ -316,12 +316,13 @@ def _train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     extra, ingested_through = None, None
     if args.ingested:
-        from pathlib import Path
-
+        from recsys.data.loading import require_file
         from recsys.service.store import OrderStore
 
-        if not Path(args.ingested).is_file():
-            raise ParameterError(f"--ingested {args.ingested}: no such file")
+        try:
+            require_file(args.ingested)
+        except RecsysError as exc:
+            raise ParameterError(f"--ingested {exc}") from None
         store = OrderStore(args.ingested)
         ingested_through = store.last_seq()
         extra = store.lines()

@@ -107,3 +107,5 @@ def test_train_needs_an_input_that_exists(tmp_path, capsys):
     assert "give --orders FILE, --ingested DB, or both" in capsys.readouterr().err
     assert recsys_main(["-q", "train", "--ingested", str(tmp_path / "none.sqlite")]) == 2
     assert "no such file" in capsys.readouterr().err
+    assert recsys_main(["-q", "train", "--ingested", str(tmp_path)]) == 2
+    assert f"--ingested {tmp_path}: is a directory, not a file" in capsys.readouterr().err
