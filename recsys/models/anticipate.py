@@ -72,7 +72,8 @@ class Examples:
         less than one in a small basket; weighted so, the ranker orders a customer's
         candidates partly by their expected share of recall. The square root is halfway
         between that and probability alone: the full 1/n helped the grocer and cost the
-        wholesaler NDCG (docs/benchmarks.md).
+        wholesaler NDCG (docs/benchmarks.md). The re-ranker, which only orders within
+        customers, squares them (``Ranker.rerank_weight_power``).
         """
         return 1.0 / np.sqrt(np.maximum(self.targets.getnnz(axis=1), 1))[self.row]
 

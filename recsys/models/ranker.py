@@ -45,7 +45,12 @@ class Ranker:
     the re-ranker re-orders (None: no re-ranker); it learns from each customer's
     ``rerank_train_top`` best, at most ``rerank_max_iter`` rounds. It re-orders fewer than it
     learns from, so a pair the classifier holds unlikely (a regular bought the day before)
-    stays where the classifier puts it: the re-ranker rarely saw such pairs.
+    stays where the classifier puts it: the re-ranker rarely saw such pairs. Its examples
+    weigh ``sample_weight ** rerank_weight_power``: the anticipation model's 1/√n (n the
+    products the customer bought in the labels) squared is 1/n, so each customer's list counts
+    once in its fit, as it does in recall and NDCG. It only orders within customers, so it can
+    take the per-customer weight the classifier could not (docs/benchmarks.md: +0.2 to +1.2
+    points on the grocer's four validation figures, up to -0.4 on the wholesaler's).
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class Ranker:
         rerank_top: int | None = 20,
         rerank_train_top: int = 30,
         rerank_max_iter: int = 150,
+        rerank_weight_power: float = 2.0,
         random_state: int = 0,
     ) -> None:
         self.max_iter = max_iter
@@ -70,6 +76,7 @@ class Ranker:
         self.rerank_top = rerank_top
         self.rerank_train_top = rerank_train_top
         self.rerank_max_iter = rerank_max_iter
+        self.rerank_weight_power = rerank_weight_power
         self.random_state = random_state
 
     def _booster(
@@ -182,7 +189,9 @@ class Ranker:
         lead = (
             rank_within_groups(groups, self.booster_.decision_function(X)) < self.rerank_train_top
         )
-        X, target, w = X[lead], _centred(y[lead], groups[lead]), None if w is None else w[lead]
+        power = self.rerank_weight_power
+        X, target = X[lead], _centred(y[lead], groups[lead])
+        w = None if w is None else w[lead] ** power
         if val is None:
             self.reranker_ = self._booster(
                 self.rerank_max_iter // 2, False, len(target), regression=True
@@ -197,7 +206,7 @@ class Ranker:
             )
             Xv, gv = X_val[lead_val], groups_val[lead_val]
             target_val = _centred(y_val[lead_val], gv)
-            wv = None if w_val is None else w_val[lead_val]
+            wv = None if w_val is None else w_val[lead_val] ** power
             probe = self._booster(self.rerank_max_iter, True, len(target), regression=True).fit(
                 _for_boosting(X, w),
                 target,

@@ -146,6 +146,47 @@ def test_the_re_ranker_learns_the_order_within_groups_not_who_buys_more():
     assert np.corrcoef(_centre(within, groups_val), choice)[0, 1] > 0.3
 
 
+def test_the_re_ranker_weighs_customers_by_the_power_of_their_weights():
+    # Half the customers buy the candidates high in column 1, half those low in it, and no
+    # feature tells the halves apart: the re-ranker must side with the heavier half, the
+    # more so the higher the power of their weights.
+    X, _, groups = _grouped(n_groups=300, size=20)
+    X_val, _, groups_val = _grouped(n_groups=300, size=20, seed=1)
+
+    def labels(X, groups, seed):
+        sign = np.where(groups % 2 == 0, 1.0, -1.0)
+        logit = 1.5 * sign * X[:, 1] - 1.5
+        return (np.random.default_rng(seed).random(len(X)) < expit(logit)).astype(np.int8)
+
+    y, y_val = labels(X, groups, 2), labels(X_val, groups_val, 3)
+    w, w_val = np.where(groups % 2 == 0, 3.0, 1.0), np.where(groups_val % 2 == 0, 3.0, 1.0)
+
+    def follows_column_1(power: float) -> float:
+        ranker = Ranker(
+            max_iter=40,
+            rerank_top=10,
+            rerank_train_top=20,
+            rerank_weight_power=power,
+            random_state=0,
+        ).fit(
+            X,
+            y,
+            X_val,
+            y_val,
+            sample_weight=w,
+            sample_weight_val=w_val,
+            groups=groups,
+            groups_val=groups_val,
+        )
+        within = _centre(ranker.reranker_.predict(X_val), groups_val)
+        return float(np.corrcoef(within, _centre(X_val[:, 1], groups_val))[0, 1])
+
+    unweighted, as_given, squared = (follows_column_1(p) for p in (0.0, 1.0, 2.0))
+    assert abs(unweighted) < 0.3
+    assert unweighted < as_given < squared
+    assert squared > 0.5
+
+
 def test_no_re_ranker_without_groups_or_when_switched_off():
     X, y, groups = _grouped()
     assert Ranker(max_iter=40).fit(X, y).reranker_ is None
