@@ -172,6 +172,19 @@ class Ranker:
         )
         return self
 
+    def _leading(
+        self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, groups: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """Each customer's ``rerank_train_top`` best by the fitted classifier, as the
+        re-ranker learns them: features, labels centred within customers, weights raised to
+        ``rerank_weight_power``, groups."""
+        lead = (
+            rank_within_groups(groups, self.booster_.decision_function(X)) < self.rerank_train_top
+        )
+        g = groups[lead]
+        w = None if w is None else w[lead] ** self.rerank_weight_power
+        return X[lead], _centred(y[lead], g), w, g
+
     def _fit_reranker(
         self,
         X: np.ndarray,
@@ -186,27 +199,16 @@ class Ranker:
         Its size comes from early stopping on the validation period's leading candidates, and
         each booster's weight in the sum from its spread within customers there.
         """
-        lead = (
-            rank_within_groups(groups, self.booster_.decision_function(X)) < self.rerank_train_top
-        )
-        power = self.rerank_weight_power
-        X, target = X[lead], _centred(y[lead], groups[lead])
-        w = None if w is None else w[lead] ** power
+        X, target, w, groups = self._leading(X, y, w, groups)
         if val is None:
             self.reranker_ = self._booster(
                 self.rerank_max_iter // 2, False, len(target), regression=True
             ).fit(_for_boosting(X, w), target, sample_weight=w)
-            spread_of, on = self.reranker_, (X, groups[lead])
+            spread_of, on = self.reranker_, (X, groups)
         else:
             X_val, y_val, w_val, groups_val = val
             groups_val = np.asarray(groups_val)
-            lead_val = (
-                rank_within_groups(groups_val, self.booster_.decision_function(X_val))
-                < self.rerank_train_top
-            )
-            Xv, gv = X_val[lead_val], groups_val[lead_val]
-            target_val = _centred(y_val[lead_val], gv)
-            wv = None if w_val is None else w_val[lead_val] ** power
+            Xv, target_val, wv, gv = self._leading(X_val, y_val, w_val, groups_val)
             probe = self._booster(self.rerank_max_iter, True, len(target), regression=True).fit(
                 _for_boosting(X, w),
                 target,
