@@ -2,8 +2,10 @@
 
 Trained pointwise on (features, bought-or-not) examples built inside the training data. Its size
 (number of boosting rounds) is chosen by early stopping on a later, held-out period; the same
-period fits an isotonic calibration, so ``predict_proba`` is an observed purchase rate. The final
-booster is then refitted on every period with the chosen number of rounds: the most recent
+period fits the calibration, so ``predict_proba`` is an observed purchase rate: isotonic where
+the period holds enough purchases to place its steps, Platt's two-parameter sigmoid where it
+does not (on a small shop's few dozen purchases isotonic steps put most pairs at exactly zero).
+The final booster is then refitted on every period with the chosen number of rounds: the most recent
 period is the most informative about the next one (on both development datasets, leaving it out
 cost more than the validation gain of a larger model).
 
@@ -20,9 +22,10 @@ import logging
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, logit
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 
 from recsys.models.sparse_rows import rank_within_groups
 
@@ -146,9 +149,7 @@ class Ranker:
             probe_logit = probe.decision_function(X_val)
             # Out-of-sample scores of the validation period, for honest validation metrics.
             self.validation_scores_ = expit(probe_logit).astype(np.float32)
-            self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
-                expit(probe_logit), y_val
-            )
+            self.calibrator_ = _calibrator(expit(probe_logit), y_val)
             w_all = None if w is None else np.r_[w, w_val]
             self.booster_ = self._booster(self.n_rounds_, False, len(y)).fit(
                 _for_boosting(np.vstack([X, X_val]), w_all), np.r_[y, y_val], sample_weight=w_all
@@ -158,16 +159,15 @@ class Ranker:
                 _for_boosting(X, w), y, sample_weight=w
             )
             self.n_rounds_ = self.booster_.n_iter_
-            self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
-                self.booster_.predict_proba(X)[:, 1], y
-            )
+            self.calibrator_ = _calibrator(self.booster_.predict_proba(X)[:, 1], y)
         if groups is not None and self.rerank_top:
             val = (X_val, y_val, w_val, groups_val) if has_val and groups_val is not None else None
             self._fit_reranker(X, y, w, np.asarray(groups), val, probe_logit)
         log.info(
-            "ranker: %d examples, %d rounds; re-ranker: %s rounds",
+            "ranker: %d examples, %d rounds, %s calibration; re-ranker: %s rounds",
             len(y) + (len(y_val) if has_val else 0),
             self.n_rounds_,
+            "isotonic" if isinstance(self.calibrator_, IsotonicRegression) else "Platt",
             self.reranker_.n_iter_ if self.reranker_ is not None else "no",
         )
         return self
@@ -304,6 +304,39 @@ class Ranker:
         combined = logit[lead] / classifier_spread + rerank(lead) / reranker_spread
         score[lead] = 1 + expit(combined)
         return score
+
+
+#: Purchases (and non-purchases) a calibration period needs before isotonic regression may
+#: place its steps; scikit-learn's guide warns it overfits well above that on small sets.
+ISOTONIC_MIN_EACH = 1000
+
+
+def _calibrator(raw: np.ndarray, y: np.ndarray) -> IsotonicRegression | PlattScaling:
+    """Isotonic regression of ``y`` on the raw probabilities where both classes number at least
+    ISOTONIC_MIN_EACH, Platt's sigmoid otherwise."""
+    if min(int(y.sum()), int(len(y) - y.sum())) >= ISOTONIC_MIN_EACH:
+        return IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(raw, y)
+    return PlattScaling().fit(raw, y)
+
+
+class PlattScaling:
+    """Platt's calibration: a logistic regression on the log-odds, ``predict`` as isotonic's.
+
+    Two parameters cannot overfit a small period, and a sigmoid never reaches 0 or 1.
+    """
+
+    def fit(self, raw: np.ndarray, y: np.ndarray) -> PlattScaling:
+        """Fit on raw probabilities ``raw`` and their 0/1 outcomes ``y``."""
+        self.model_ = LogisticRegression(C=1e4).fit(_log_odds(raw), y)
+        return self
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of raw probabilities ``raw``."""
+        return self.model_.predict_proba(_log_odds(raw))[:, 1]
+
+
+def _log_odds(p: np.ndarray) -> np.ndarray:
+    return logit(np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1 - 1e-7))[:, None]
 
 
 def _centred(y: np.ndarray, groups: np.ndarray) -> np.ndarray:

@@ -6,10 +6,10 @@ from scipy.special import expit
 from recsys.models.ranker import Ranker, _for_boosting
 
 
-def _examples(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _examples(n: int = 4000, seed: int = 0, shift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 5)).astype(np.float32)
-    logit = 1.5 * X[:, 0] - X[:, 1] + 0.5 * X[:, 2] * X[:, 3]
+    logit = 1.5 * X[:, 0] - X[:, 1] + 0.5 * X[:, 2] * X[:, 3] + shift
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
     return X, y
 
@@ -44,6 +44,23 @@ def test_weights_reach_the_booster_and_probabilities_stay_observed_rates():
     assert expit(ranker.log_odds(X_val)).mean() > y_val.mean() + 0.1
     # The calibration is unweighted: predicted probabilities average to the observed rate.
     assert abs(ranker.predict_proba(X_val).mean() - y_val.mean()) < 0.02
+
+
+def test_a_small_period_is_calibrated_by_a_sigmoid_that_keeps_every_distinction():
+    # A small shop: 600 examples to learn from, 300 to calibrate on, about 1 in 8 bought.
+    X, y = _examples(600, shift=-2.5)
+    X_val, y_val = _examples(300, seed=1, shift=-2.5)
+    assert 20 <= y_val.sum() <= 60
+    ranker = Ranker(max_iter=60, random_state=0).fit(X, y, X_val, y_val)
+    p = ranker.predict_proba(X_val)
+    # Never certain either way, in the booster's order with none of its distinctions lost
+    # (isotonic steps on 300 examples would tie most of them, at exactly zero) ...
+    assert 0 < p.min() and p.max() < 1
+    logit = ranker.log_odds(X_val)
+    assert len(np.unique(p)) == len(np.unique(logit))
+    assert (np.diff(p[np.argsort(logit)]) >= 0).all()
+    # ... and on average the observed rate.
+    assert abs(p.mean() - y_val.mean()) < 0.02
 
 
 def test_weighted_binning_keeps_training_and_prediction_on_the_same_side_of_every_split():
