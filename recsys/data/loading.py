@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import gzip
 import logging
+import warnings
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -60,16 +62,17 @@ def read_orders(
     path = require_file(path)
     preset_obj = schema.get_preset(preset) if preset else None
     name = path.name.lower()
+    delimiter = None
     if name.endswith(_PARQUET_SUFFIXES):
         frame = _read_parquet(path, preset_obj, columns)
     elif name.endswith(_CSV_SUFFIXES):
-        frame = _read_csv(path, preset_obj, columns)
+        frame, delimiter = _read_csv(path, preset_obj, columns)
     else:
         raise DataError(
             f"{path}: unknown file type; expected one of "
             f"{', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)}"
         )
-    return _parse_values(frame, str(path))
+    return _parse_values(frame, str(path), delimiter)
 
 
 def _read_parquet(path: Path, preset, columns) -> pd.DataFrame:
@@ -91,7 +94,7 @@ def _read_parquet(path: Path, preset, columns) -> pd.DataFrame:
     return _rename(frame, resolved)
 
 
-def _read_csv(path: Path, preset, columns) -> pd.DataFrame:
+def _read_csv(path: Path, preset, columns) -> tuple[pd.DataFrame, str]:
     for encoding in _encodings(path):
         try:
             header_line = _first_line(path, encoding)
@@ -122,7 +125,7 @@ def _read_csv(path: Path, preset, columns) -> pd.DataFrame:
             raise DataError(f"{path}: the file is empty") from None
         if frame.empty:
             raise DataError(f"{path}: no order lines, only a header")
-        return _rename(frame, resolved)
+        return _rename(frame, resolved), delimiter
     raise DataError(f"{path}: cannot decode the file as UTF-8 or Windows-1252 text")
 
 
@@ -152,14 +155,14 @@ def _rename(frame: pd.DataFrame, resolved: Mapping[str, str]) -> pd.DataFrame:
     return pd.DataFrame({canonical: frame[source] for canonical, source in resolved.items()})
 
 
-def _parse_values(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+def _parse_values(frame: pd.DataFrame, source: str, delimiter: str | None) -> pd.DataFrame:
     for column in _STRING_COLUMNS:
         if column in frame:
             frame[column] = _as_id_strings(frame[column])
     frame[schema.TIMESTAMP] = parse_timestamps(frame[schema.TIMESTAMP], source)
     for column in _NUMERIC_COLUMNS:
         if column in frame:
-            frame[column] = _parse_numbers(frame[column], column, source)
+            frame[column] = _parse_numbers(frame[column], column, source, delimiter)
     return frame
 
 
@@ -175,19 +178,32 @@ def _as_id_strings(values: pd.Series) -> pd.Series:
 def parse_timestamps(values: pd.Series, source: str = "input") -> pd.Series:
     """Parse a column of dates or date-times; raise DataError at the first value that fails.
 
-    The format is inferred from the data; a column mixing formats is parsed value by value.
-    Time zones are converted to UTC and dropped, so every timestamp is naive.
+    The format is inferred from the data. Where the format inferred month first fails on some
+    values and day first reads more of them ("03/04/2023" beside "25/04/2023"), the whole
+    column is read day first: one reading for every value, never month first for some and day
+    first for others. A column still mixing formats is parsed value by value. Time zones are
+    converted to UTC and dropped, so every timestamp is naive.
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     else:
         strings = values.astype("string")
-        parsed = pd.to_datetime(strings, errors="coerce", utc=True)
-        retry = parsed.isna() & strings.notna()
-        if retry.any():
-            parsed[retry] = pd.to_datetime(
-                strings[retry], errors="coerce", format="mixed", utc=True
-            )
+        with warnings.catch_warnings():
+            # pandas warns when the format it infers reads the day first; that is intended.
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = pd.to_datetime(strings, errors="coerce", utc=True)
+            dayfirst = False
+            if parsed.isna().sum() > strings.isna().sum():
+                by_day = pd.to_datetime(strings, errors="coerce", utc=True, dayfirst=True)
+                if by_day.isna().sum() < parsed.isna().sum():
+                    example = strings[parsed.isna() & by_day.notna()].iloc[0]
+                    log.info("%s: dates read day first, as %r says", source, example)
+                    parsed, dayfirst = by_day, True
+            retry = parsed.isna() & strings.notna()
+            if retry.any():
+                parsed[retry] = pd.to_datetime(
+                    strings[retry], errors="coerce", format="mixed", dayfirst=dayfirst, utc=True
+                )
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(None)
     bad = parsed.isna().to_numpy()
@@ -200,15 +216,45 @@ def parse_timestamps(values: pd.Series, source: str = "input") -> pd.Series:
     return parsed.astype("datetime64[s]")
 
 
-def _parse_numbers(values: pd.Series, column: str, source: str) -> pd.Series:
+def _parse_numbers(values: pd.Series, column: str, source: str, delimiter: str | None) -> pd.Series:
+    """Numbers of a column; in a CSV file, a column whose every value is written with the
+    delimiter's thousands separator or decimal comma (`_NumberStyle`) is read as such."""
     numbers = pd.to_numeric(values, errors="coerce")
     bad = (numbers.isna() & values.notna()).to_numpy()
+    if bad.any() and delimiter is not None:
+        style = _THOUSANDS_COMMAS if delimiter == "," else _DECIMAL_COMMAS
+        strings = values.astype("string").str.strip()
+        if (strings.str.fullmatch(style.pattern) | strings.isna()).all():
+            log.info("%s: column '%s' read with %s", source, column, style.name)
+            plain = strings.str.replace(style.thousands, "", regex=False)
+            return pd.to_numeric(plain.str.replace(style.decimal, ".", regex=False)).astype(
+                "float64"
+            )
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"{source}: row {row + 1}, column '{column}': not a number: {_show(values.iloc[row])}"
         )
     return numbers.astype("float64")
+
+
+class _NumberStyle(NamedTuple):
+    """How a locale writes numbers: its thousands separator and its decimal mark."""
+
+    name: str
+    pattern: str
+    thousands: str
+    decimal: str
+
+
+# A ';' (or tab, '|') delimited file comes from a locale writing "1.234,5"; a ',' delimited
+# one, where such a value must be quoted, from one writing "1,234.5".
+_DECIMAL_COMMAS = _NumberStyle(
+    "decimal commas", r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?", ".", ","
+)
+_THOUSANDS_COMMAS = _NumberStyle(
+    "thousands separators", r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", ",", "."
+)
 
 
 def _show(value: object) -> str:

@@ -115,6 +115,49 @@ def test_mixed_timestamp_formats_are_parsed(tmp_path):
     assert frame["timestamp"].iloc[1] == pd.Timestamp("2024-01-02 10:30")
 
 
+def test_a_day_first_column_is_read_day_first_throughout(tmp_path):
+    # "03/04" alone reads either way; "25/04" settles it, for every row of the column.
+    frame = frame_from_rows(ROWS).astype({"timestamp": str})
+    frame["timestamp"] = ["03/04/2024 10:00", "03/04/2024 10:00", "25/04/2024 08:15"]
+    stamps = read_orders(write_csv(frame, tmp_path / "orders.csv"))["timestamp"]
+    assert stamps.tolist() == [
+        pd.Timestamp("2024-04-03 10:00"),
+        pd.Timestamp("2024-04-03 10:00"),
+        pd.Timestamp("2024-04-25 08:15"),
+    ]
+    # Month first where the column says so.
+    frame["timestamp"] = ["03/04/2024", "03/04/2024", "04/25/2024"]
+    stamps = read_orders(write_csv(frame, tmp_path / "orders.csv"))["timestamp"]
+    assert stamps.dt.month.tolist() == [3, 3, 4]
+
+
+def test_numbers_in_the_style_of_the_files_delimiter(tmp_path):
+    # A ';' file from a locale that writes decimal commas and '.' between thousands ...
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "customer_id;order_id;timestamp;product_id;quantity;price\n"
+        "c1;o1;2024-01-01;p1;2,5;1.234,50\n"
+        "c1;o1;2024-01-01;p2;1.000;3\n"
+        "c2;o2;2024-01-04;p1;4;0,99\n"
+    )
+    frame = read_orders(path)
+    assert frame["quantity"].tolist() == [2.5, 1000.0, 4.0]
+    assert frame["price"].tolist() == [1234.5, 3.0, 0.99]
+    # ... a ',' file with (quoted) thousands separators ...
+    path.write_text(
+        "customer_id,order_id,timestamp,product_id,quantity\n"
+        'c1,o1,2024-01-01,p1,"1,200"\nc2,o2,2024-01-04,p1,2.5\n'
+    )
+    assert read_orders(path)["quantity"].tolist() == [1200.0, 2.5]
+    # ... and a column mixing the two styles is refused at the value that does not parse.
+    path.write_text(
+        "customer_id;order_id;timestamp;product_id;quantity\n"
+        "c1;o1;2024-01-01;p1;2.5\nc2;o2;2024-01-04;p1;2,5\n"
+    )
+    with pytest.raises(DataError, match="row 2, column 'quantity': not a number: '2,5'"):
+        read_orders(path)
+
+
 def test_non_numeric_quantity(tmp_path):
     frame = frame_from_rows(ROWS).astype({"quantity": str})
     frame.loc[1, "quantity"] = "two"
