@@ -15,7 +15,10 @@ Policy, applied in this order (a line is counted under the first rule that remov
 7. Lines with an absurd quantity (over ``max_quantity`` units, a million by default: a typo
    or a unit mix-up, not an order) are dropped.
 8. Lines dated in the future (more than a day after the clock at cleaning time, for clocks
-   that disagree) are dropped: no one has bought them yet.
+   that disagree) are dropped: no one has bought them yet. So are lines dated before 1971:
+   no order history reaches that far, but systems' placeholders for "no date" do (0001-01-01,
+   Excel's 1899-12-30 and 1900-01-01, Unix time zero), and one of them would stretch the
+   history over centuries.
 9. Non-product lines (postage, carriage, fees, manual adjustments, samples, vouchers), recognised
    by product id or product name against configurable patterns, are dropped.
 10. Duplicate lines (same customer, order and product) are merged into one: quantities add up,
@@ -52,6 +55,8 @@ class CleaningPolicy:
     max_quantity: float | None = 1_000_000
     #: Lines dated after this are future-dated; None: one day after the clock at cleaning.
     latest: pd.Timestamp | None = None
+    #: Lines dated before this carry a placeholder date.
+    earliest: pd.Timestamp = pd.Timestamp("1971-01-01")
 
     @classmethod
     def for_preset(cls, preset: str | None, **overrides: str | None) -> CleaningPolicy:
@@ -73,6 +78,7 @@ class CleaningReport:
     zero_quantity: int = 0
     absurd_quantity: int = 0
     future_dated: int = 0
+    placeholder_dated: int = 0
     non_product: int = 0
     duplicates_merged: int = 0
     lines_kept: int = 0
@@ -116,6 +122,7 @@ def clean(
             else None,
         ),
         ("future_dated", (frame[schema.TIMESTAMP] > latest).to_numpy()),
+        ("placeholder_dated", (frame[schema.TIMESTAMP] < policy.earliest).to_numpy()),
         ("non_product", _non_product(frame, policy)),
     ]
     drop = np.zeros(len(frame), dtype=bool)

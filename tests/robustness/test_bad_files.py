@@ -73,6 +73,11 @@ def _repair_future(f):
     return pd.concat([f, extra], ignore_index=True)
 
 
+def _repair_placeholder_dates(f):
+    extra = f.head(3).assign(timestamp=["0001-01-01", "1899-12-30", "1970-01-01"], order_id="x")
+    return pd.concat([f, extra], ignore_index=True)
+
+
 def _repair_duplicates(f):
     return pd.concat([f, f.head(6)], ignore_index=True)
 
@@ -80,6 +85,7 @@ def _repair_duplicates(f):
 REPAIRS = {
     "absurd quantity": (_repair_absurd, "absurd_quantity", 1),
     "future dates": (_repair_future, "future_dated", 4),
+    "placeholder dates": (_repair_placeholder_dates, "placeholder_dated", 3),
     "duplicated order lines": (_repair_duplicates, "duplicates_merged", 6),
 }
 
