@@ -139,7 +139,8 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="output file: .csv, .csv.gz or .parquet")
     export.add_argument("--as-of", help="date the lists are for (default: the last training date)")
     export.add_argument(
-        "--customers", help="file of customer ids (a customer_id column or one per line)"
+        "--customers",
+        help="CSV or Parquet file of customer ids: a customer_id column, else the first",
     )
     export.add_argument(
         "--allow-unknown",

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from recsys.data.loading import require_file
+from recsys.data.loading import as_id_strings, require_file
 from recsys.exceptions import DataError, ParameterError
 from recsys.models.anticipate import AnticipationModel
 from recsys.progress import Progress
@@ -50,18 +50,28 @@ def check_output_path(path: str | Path) -> Path:
 
 
 def read_customer_ids(path: str | Path) -> np.ndarray:
-    """Customer ids from a file: a ``customer_id`` column, or else the first column.
+    """Customer ids from a CSV or Parquet file: a ``customer_id`` column, or else the first.
 
-    A file without a ``customer_id`` header is read as one id per line, no header.
+    A CSV file without a ``customer_id`` header is read as one id per line, no header.
     """
     path = require_file(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, header=None)
-    except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: cannot read customer ids ({exc})") from None
-    header = [str(v).strip() for v in frame.iloc[0]]
-    column = header.index("customer_id") if "customer_id" in header else None
-    values = frame.iloc[1:, column] if column is not None else frame.iloc[:, 0]
+    if path.name.lower().endswith((".parquet", ".pq")):
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+            raise DataError(f"{path}: cannot read customer ids as Parquet ({exc})") from None
+        if frame.columns.empty:
+            raise DataError(f"{path}: no customer ids in the file")
+        column = "customer_id" if "customer_id" in frame else frame.columns[0]
+        values = as_id_strings(frame[column]).fillna("")
+    else:
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, header=None)
+        except (pd.errors.EmptyDataError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise DataError(f"{path}: cannot read customer ids ({exc})") from None
+        header = [str(v).strip() for v in frame.iloc[0]]
+        column = header.index("customer_id") if "customer_id" in header else None
+        values = frame.iloc[1:, column] if column is not None else frame.iloc[:, 0]
     ids = values.str.strip()
     ids = ids[ids != ""].drop_duplicates().to_numpy(dtype=object)
     if len(ids) == 0:

@@ -51,9 +51,13 @@ def test_export_every_customer(models_dir, tmp_path, suffix):
     assert table["reason_text"].str.len().gt(0).all()
 
 
-def test_export_listed_customers_with_as_of(models_dir, tmp_path):
-    ids = tmp_path / "ids.csv"
-    ids.write_text("customer_id\n12398\n12390\n")
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_export_listed_customers_with_as_of(models_dir, tmp_path, suffix):
+    ids = tmp_path / f"ids{suffix}"
+    if suffix == ".csv":
+        ids.write_text("customer_id\n12398\n12390\n")
+    else:  # as a job might write it: numeric ids, under another name, a duplicate
+        pd.DataFrame({"account": [12398, 12390, 12398]}).to_parquet(ids)
     out = tmp_path / "some.csv"
     proc = run(
         "export",
@@ -83,12 +87,14 @@ def test_export_listed_customers_with_as_of(models_dir, tmp_path):
         (["--customers", "IDS"], "unknown to the model"),
         (["--customers", "missing.csv"], "no such file"),
         (["--customers", "."], ".: is a directory, not a file"),
+        (["--customers", "ids.parquet"], "ids.parquet: cannot read customer ids as Parquet"),
         (["--out-override", "x.xlsx"], "expected a file ending in"),
     ],
 )
 def test_export_bad_input_writes_nothing(models_dir, tmp_path, args, message):
     ids = tmp_path / "ids.csv"
     ids.write_text("customer_id\n12398\nNOBODY\n")
+    (tmp_path / "ids.parquet").write_text("customer_id\n12398\n")  # not Parquet inside
     out = tmp_path / "out.csv"
     if args[0] == "--out-override":
         out = tmp_path / args[1]

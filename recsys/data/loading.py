@@ -158,7 +158,7 @@ def _rename(frame: pd.DataFrame, resolved: Mapping[str, str]) -> pd.DataFrame:
 def _parse_values(frame: pd.DataFrame, source: str, delimiter: str | None) -> pd.DataFrame:
     for column in _STRING_COLUMNS:
         if column in frame:
-            frame[column] = _as_id_strings(frame[column])
+            frame[column] = as_id_strings(frame[column])
     frame[schema.TIMESTAMP] = parse_timestamps(frame[schema.TIMESTAMP], source)
     for column in _NUMERIC_COLUMNS:
         if column in frame:
@@ -166,7 +166,7 @@ def _parse_values(frame: pd.DataFrame, source: str, delimiter: str | None) -> pd
     return frame
 
 
-def _as_id_strings(values: pd.Series) -> pd.Series:
+def as_id_strings(values: pd.Series) -> pd.Series:
     """Ids as stripped strings; integral floats (Parquet/pandas artefacts) lose their '.0'."""
     if pd.api.types.is_float_dtype(values):
         as_int = values.astype("Int64") if (values.dropna() % 1 == 0).all() else values
