@@ -147,6 +147,11 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give customers unknown to the model popular products instead of failing",
     )
+    export.add_argument(
+        "--new-only",
+        action="store_true",
+        help="only products each customer has never bought (cross-sell lists)",
+    )
     export.set_defaults(handler=_export)
 
     forecast = commands.add_parser(
@@ -410,7 +415,13 @@ def _export(args: argparse.Namespace) -> int:
     ids = read_customer_ids(args.customers) if args.customers else None
     model, manifest = load_model(args.models_dir)
     rows = export_recommendations(
-        model, out, k=args.k, as_of=as_of, customer_ids=ids, allow_unknown=args.allow_unknown
+        model,
+        out,
+        k=args.k,
+        as_of=as_of,
+        customer_ids=ids,
+        allow_unknown=args.allow_unknown,
+        new_only=args.new_only,
     )
     print(f"wrote {rows:,} rows to {out} (model {manifest['version']})")
     return EXIT_OK

@@ -87,11 +87,13 @@ def export_recommendations(
     as_of: pd.Timestamp | None = None,
     customer_ids: np.ndarray | None = None,
     allow_unknown: bool = False,
+    new_only: bool = False,
 ) -> int:
     """Write the top-``k`` of each customer to ``out``; returns the number of rows written.
 
     ``customer_ids`` defaults to every customer the model knows. Unknown ids are an error
-    unless ``allow_unknown`` (they then get the cold-start list).
+    unless ``allow_unknown`` (they then get the cold-start list). ``new_only``: of the
+    products each customer has never bought (cross-sell lists).
     """
     out = check_output_path(out)
     if not isinstance(k, (int, np.integer)) or k < 1:
@@ -108,7 +110,7 @@ def export_recommendations(
             f"{unknown.sum():,} of {len(codes):,} customer ids are unknown to the model "
             f"(e.g. {shown}); pass --allow-unknown to give them popular products"
         )
-    table = predict_all(model, codes, k, as_of)
+    table = predict_all(model, codes, k, as_of, new_only)
     table["customer_id"] = customer_ids[table["row"].to_numpy()]
     table["product_id"] = model.product_ids_[table["product"].to_numpy()]
     table = table[list(COLUMNS)]
@@ -129,7 +131,11 @@ def check_as_of(model: AnticipationModel, as_of: pd.Timestamp | None) -> pd.Time
 
 
 def predict_all(
-    model: AnticipationModel, codes: np.ndarray, k: int, as_of: pd.Timestamp
+    model: AnticipationModel,
+    codes: np.ndarray,
+    k: int,
+    as_of: pd.Timestamp,
+    new_only: bool = False,
 ) -> pd.DataFrame:
     """`AnticipationModel.predict` over many customers in chunks, logging progress; ``row``
     indexes ``codes``.
@@ -142,7 +148,7 @@ def predict_all(
     starts = range(0, len(codes), CHUNK)
 
     def run(start: int) -> pd.DataFrame:
-        items = model.predict(codes[start : start + CHUNK], k=k, as_of=as_of)
+        items = model.predict(codes[start : start + CHUNK], k=k, as_of=as_of, new_only=new_only)
         items["row"] += start
         return items
 

@@ -78,6 +78,22 @@ def test_export_listed_customers_with_as_of(models_dir, tmp_path, suffix):
     assert len(table) == 6
 
 
+def test_export_new_only_leaves_out_what_each_customer_bought(models_dir, tmp_path):
+    out = tmp_path / "cross-sell.csv"
+    proc = run(
+        "export", "--models-dir", str(models_dir), "--k", "5", "--out", str(out), "--new-only"
+    )
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(out, dtype={"customer_id": str, "product_id": str})
+    raw = pd.read_csv(SAMPLE, dtype={"CustomerID": str, "StockCode": str})
+    # Bought: more units ordered than cancelled (a purchase undone is no purchase).
+    net = raw.groupby(["CustomerID", "StockCode"])["Quantity"].sum()
+    bought = net[net > 0].reset_index()[["CustomerID", "StockCode"]]
+    pairs = table.merge(bought, left_on=["customer_id", "product_id"], right_on=list(bought))
+    assert len(table) > 1000 and pairs.empty
+    assert set(table["reason"]) <= {"bought_with", "similar_customers", "popular"}
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -350,14 +350,20 @@ class AnticipationModel(Recommender):
 
     # --------------------------------------------------------------------------- predicting
     def predict(
-        self, customers: np.ndarray, k: int = 10, as_of: pd.Timestamp | None = None
+        self,
+        customers: np.ndarray,
+        k: int = 10,
+        as_of: pd.Timestamp | None = None,
+        new_only: bool = False,
     ) -> pd.DataFrame:
         """Ranked items with probability, expected date and quantity, and a reason.
 
         ``customers`` are customer codes (-1 or unseen codes: cold start). Returns one row per
         item: ``row`` (position in ``customers``), ``rank`` (1 = best), ``product`` (code),
         ``score`` (ranking score), ``probability`` (of buying it within ``horizon_days_``),
-        ``expected_date``, ``expected_quantity``, ``reason``, ``reason_text``.
+        ``expected_date``, ``expected_quantity``, ``reason``, ``reason_text``. ``new_only``
+        leaves out the products each customer has bought before: a cross-sell list, ranked by
+        the same model, that a regular's repeat items no longer crowd out.
         """
         if not hasattr(self, "state_"):
             raise NotFittedError("AnticipationModel is not fitted; call fit() first")
@@ -371,15 +377,24 @@ class AnticipationModel(Recommender):
         known[in_range] = self.state_.cycles_.customer_orders_[customers[in_range]] > 0
         parts = [self._cold_start_items(np.flatnonzero(~known), k)]
         positions = np.flatnonzero(known)
-        if len(positions):
-            parts.append(self._personal_items(positions, customers[positions], k, day))
+        personal = self._personal_items(positions, customers[positions], k, day, new_only)
+        if personal is not None:
+            parts.append(personal)
         items = pd.concat(parts, ignore_index=True)
         return items.sort_values(["row", "rank"], ignore_index=True)
 
     def _personal_items(
-        self, positions: np.ndarray, customers: np.ndarray, k: int, day: float
-    ) -> pd.DataFrame:
+        self, positions: np.ndarray, customers: np.ndarray, k: int, day: float, new_only: bool
+    ) -> pd.DataFrame | None:
+        """The ranked items of known customers; None if none of them has a candidate."""
+        if not len(positions):
+            return None
         row, product, X = self._candidate_features(self.state_, customers, day)
+        if new_only:
+            new = self.state_.cycles_.lookup(customers[row], product) < 0
+            row, product, X = row[new], product[new], X[new]
+        if not len(row):
+            return None
         kept, _ = self._prescore(row, X, max(k, PRESCORE_KEEP))
         row, product, X = row[kept], product[kept], X[kept]
         score, probability = self.ranker_.scores(X, row)

@@ -45,11 +45,17 @@ class Account:
 
 
 def summarise(
-    customer_id: str, day: dt.date, orders: pd.DataFrame, items: list[dict], horizon_days: int
+    customer_id: str,
+    day: dt.date,
+    orders: pd.DataFrame,
+    items: list[dict],
+    new_items: list[dict],
+    horizon_days: int,
 ) -> Account:
     """The account of a customer as of ``day`` from their orders (``timestamp, lines``, oldest
-    first) and their "next" list (item dicts as the API returns them). "Due now" holds the
-    repeat items expected within the horizon."""
+    first), their "next" list and their list of products new to them (item dicts as the API
+    returns them). "Due now" holds the repeat items expected within the horizon, "Suggest"
+    the new ones: a regular's repeat items would crowd them out of one list."""
     horizon_end = (day + dt.timedelta(days=horizon_days)).isoformat()
     when = pd.to_datetime(orders["timestamp"]).dt.normalize()
     when = when[when <= pd.Timestamp(day)]
@@ -81,7 +87,7 @@ def summarise(
             ("due",),
         ),
         overdue=_lines(items, ("overdue",)),
-        suggest=_lines(items, ("bought_with", "similar_customers", "popular")),
+        suggest=_lines(new_items, ("bought_with", "similar_customers", "popular")),
     )
 
 

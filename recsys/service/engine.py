@@ -85,8 +85,8 @@ class ServingModel:
         self.last_day: dt.date = model.fitted_until_.date()
         self._customers = pd.Index(model.customer_ids_)
         self._products = pd.Index(model.product_ids_)
-        # customer -> {day -> list}, least recently used customer first.
-        self._lists: OrderedDict[str, dict[dt.date, ItemList]] = OrderedDict()
+        # customer -> {(day, new only) -> list}, least recently used customer first.
+        self._lists: OrderedDict[str, dict[tuple[dt.date, bool], ItemList]] = OrderedDict()
         # customer -> order id -> order, as stored; a DataFrame only when a list is computed
         # (thousands of tiny frames cost megabytes).
         self._recent: dict[str, dict[str, StoredOrder]] = {}
@@ -119,41 +119,48 @@ class ServingModel:
         model's last day."""
         return max(now.date(), self.last_day)
 
-    def next_items(self, customer_id: str, day: dt.date) -> ItemList:
-        """The customer's ranked list for a day, from the cache or computed."""
-        cached = self.cached(customer_id, day)
+    def next_items(self, customer_id: str, day: dt.date, new_only: bool = False) -> ItemList:
+        """The customer's ranked list for a day, from the cache or computed; ``new_only``:
+        of the products they have never bought (see `AnticipationModel.predict`)."""
+        cached = self.cached(customer_id, day, new_only)
         if cached is not None:
             return cached
         with self._lock:
             recent = self._recent_frame(customer_id)
             epoch = self._epoch.get(customer_id, 0)
-        items = self._compute([customer_id], day, recent)[0]
-        self._remember(customer_id, day, items, epoch)
+        items = self._compute([customer_id], day, recent, new_only)[0]
+        self._remember(customer_id, (day, new_only), items, epoch)
         return items
 
-    def cached(self, customer_id: str, day: dt.date) -> ItemList | None:
+    def cached(self, customer_id: str, day: dt.date, new_only: bool = False) -> ItemList | None:
         """The list if it is in the cache (no computation: safe on the event loop)."""
         with self._lock:
-            days = self._lists.get(customer_id)
-            if days is None:
+            lists = self._lists.get(customer_id)
+            if lists is None:
                 return None
             self._lists.move_to_end(customer_id)
-            return days.get(day)
+            return lists.get((day, new_only))
 
-    def _remember(self, customer_id: str, day: dt.date, items: ItemList, epoch: int) -> None:
+    def _remember(
+        self, customer_id: str, key: tuple[dt.date, bool], items: ItemList, epoch: int
+    ) -> None:
         with self._lock:
             if self._epoch.get(customer_id, 0) != epoch:
                 return  # an order arrived while the list was computed: it is stale already
-            days = self._lists.setdefault(customer_id, {})
-            if len(days) >= 4:  # a few days per customer (today, tomorrow, tests' as_of)
-                days.pop(next(iter(days)))
-            days[day] = items
+            lists = self._lists.setdefault(customer_id, {})
+            if len(lists) >= 4:  # a few per customer (today, tomorrow, tests' as_of, new only)
+                lists.pop(next(iter(lists)))
+            lists[key] = items
             self._lists.move_to_end(customer_id)
             while len(self._lists) > self.cache_size:
                 self._lists.popitem(last=False)
 
     def _compute(
-        self, customer_ids: list[str], day: dt.date, recent: pd.DataFrame | None
+        self,
+        customer_ids: list[str],
+        day: dt.date,
+        recent: pd.DataFrame | None,
+        new_only: bool = False,
     ) -> list[ItemList]:
         """Lists of several customers (``recent``: new lines of the first and only one)."""
         as_of = pd.Timestamp(day)
@@ -166,7 +173,9 @@ class ServingModel:
             codes = np.zeros(1, dtype=np.int64)
         else:
             codes = self._customers.get_indexer(pd.Index(customer_ids, dtype=object))
-        items = model.predict(codes, k=LIST_SIZE, as_of=max(as_of, model.fitted_until_))
+        items = model.predict(
+            codes, k=LIST_SIZE, as_of=max(as_of, model.fitted_until_), new_only=new_only
+        )
         known = (codes >= 0) & (codes < model.n_customers_)
         rows = items["row"].to_numpy()
         bounds = np.searchsorted(rows, np.arange(len(codes) + 1))
@@ -185,7 +194,7 @@ class ServingModel:
             chunk = [c for c in ids[start : start + batch] if c not in self._recent]
             lists = self._compute(chunk, day, None) if chunk else []
             for customer_id, items in zip(chunk, lists, strict=True):
-                self._remember(customer_id, day, items, 0)
+                self._remember(customer_id, (day, False), items, 0)
             done = min(start + batch, len(ids))
             if done == len(ids) or (start // batch) % 20 == 0:
                 progress.update(done)

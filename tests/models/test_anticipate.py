@@ -90,6 +90,26 @@ def test_complement_is_suggested_with_its_reason(fitted):
     assert toner["reason_text"] == f"bought with printer in {share:.0%} of orders"
 
 
+def test_a_new_only_list_holds_what_the_customer_has_never_bought(fitted):
+    history, model = fitted
+    rows = synthetic_rows()
+    names = ["amy", "new", "c3"]
+    customers = np.array([_code(history, n) for n in names])
+    full = model.predict(customers, k=8)
+    new = model.predict(customers, k=8, new_only=True)
+    for row, name in enumerate(names):
+        bought = {r[3] for r in rows if r[0] == name}
+        listed = set(history.product_ids[new.loc[new["row"] == row, "product"]])
+        assert len(listed) == 8 and not listed & bought, name
+    assert set(new["reason"]) <= {"bought_with", "similar_customers", "popular"}
+    # The regular's due coffee leads her list and stays out of the new-only one.
+    assert history.product_ids[full.loc[full["row"] == 0, "product"].iloc[0]] == "coffee"
+    # The printer buyer's first suggestion is still the toner, for the same reason.
+    first = new[new["row"] == 1].iloc[0]
+    assert history.product_ids[first["product"]] == "toner"
+    assert first["reason"] == "bought_with"
+
+
 def test_copurchase_complements_never_include_the_basket():
     history = history_from_rows(synthetic_rows())
     cp = CoPurchase().fit(history)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from recsys.service.schemas import BasketResponse, ComplementsResponse, NextItems
@@ -61,10 +62,26 @@ def test_exclude_and_k(client):
     assert everything[0] not in _products(response)
 
 
+def test_new_only_lists_what_the_customer_has_never_bought_even_since_training(client, orders_csv):
+    orders = pd.read_csv(orders_csv)
+    bought = set(orders.loc[orders["customer_id"] == "c0", "product_id"])
+    response = _next(client, k=5, new_only="true")
+    assert response.status_code == 200
+    items = response.json()["items"]
+    listed = [item["product_id"] for item in items]
+    assert len(listed) == 5 and not set(listed) & bought
+    assert {item["reason"] for item in items} <= {"bought_with", "similar_customers", "popular"}
+    assert "filter" in _products(_next(client, k=5))  # the plain list is unchanged
+    # A product the customer orders now is no longer new to them.
+    client.post("/v1/orders", json=order("c0-new", "c0", 7 * WEEKS - 1, listed[0]))
+    assert listed[0] not in _products(_next(client, k=5, new_only="true"))
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
         ({"k": 0}, "query.k"),
+        ({"new_only": "perhaps"}, "query.new_only"),
         ({"k": 101}, "query.k"),
         ({"k": "ten"}, "query.k"),
         ({"as_of": "2024-13-45"}, "query.as_of"),

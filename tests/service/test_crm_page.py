@@ -53,6 +53,11 @@ def test_the_page_shows_the_models_items_for_a_known_and_an_unknown_customer(
             params={"k": 100, "as_of": DUE_DAY.isoformat()},
             headers=headers,
         ).json()["items"]
+        new_to_c0 = client.get(
+            "/v1/customers/c0/next",
+            params={"k": 100, "as_of": DUE_DAY.isoformat(), "new_only": "true"},
+            headers=headers,
+        ).json()["items"]
         link = client.post("/v1/crm/links", json={"customer_id": "c0"}, headers=headers).json()
         page = browser.new_page(viewport={"width": 360, "height": 900})
 
@@ -69,7 +74,10 @@ def test_the_page_shows_the_models_items_for_a_known_and_an_unknown_customer(
             [i for i in expected if (i["expected_date"] or "9") <= horizon_end], "due"
         )
         assert overdue == _of(expected, "overdue")
-        assert suggest == _of(expected, "bought_with", "similar_customers", "popular")
+        # Suggestions are what is new to the customer, which their repeat items would
+        # crowd out of one list.
+        assert suggest == _of(new_to_c0, "bought_with", "similar_customers", "popular")
+        assert len(suggest) == SECTION_SIZE
         assert "filter" in due
         assert "every ~14 days" in page.inner_text("#due")
         assert "Orders" in page.inner_text("#glance")

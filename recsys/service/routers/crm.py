@@ -16,13 +16,12 @@ import numpy as np
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from starlette.concurrency import run_in_threadpool
 
 from recsys.service import links
-from recsys.service.account import summarise, timeline_svg
+from recsys.service.account import SECTION_SIZE, summarise, timeline_svg
 from recsys.service.deps import API_KEY_HEADER, ReadModel, check_key, now, serving
 from recsys.service.errors import ApiError
-from recsys.service.routers.customers import resolve_day
+from recsys.service.routers.customers import customer_list, resolve_day
 from recsys.service.schemas import Error, LinkRequest, SignedLink
 
 router = APIRouter(tags=["crm"])
@@ -61,14 +60,14 @@ async def customer_page(
         check_key(request, request.headers.get(API_KEY_HEADER), "read")
     model = serving(request)
     day = resolve_day(model, now(request), as_of)
-    items = model.cached(customer_id, day)
-    if items is None:
-        items = await run_in_threadpool(model.next_items, customer_id, day)
+    items = await customer_list(model, customer_id, day)
+    new = await customer_list(model, customer_id, day, new_only=True)
     account = summarise(
         customer_id,
         day,
         model.customer_orders(customer_id),
         model.item_dicts(items, np.arange(len(items.product))),
+        model.item_dicts(new, np.arange(min(len(new.product), SECTION_SIZE))),
         model.model.horizon_days_,
     )
     return templates.TemplateResponse(

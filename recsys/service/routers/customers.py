@@ -32,6 +32,11 @@ class NextQuery(BaseModel):
         None, max_length=20_000, description="comma-separated product ids to leave out"
     )
     as_of: dt.date | None = Field(None, description="the day to answer for (default: today)")
+    new_only: bool = Field(
+        False,
+        description="only products this customer has never bought (cross-sell): complements "
+        "of what they buy and what similar customers buy",
+    )
 
 
 @router.get(
@@ -61,9 +66,7 @@ async def next_items(
     if category is not None and not model.has_categories:
         raise invalid("query.category", "this model's data has no product categories")
     day = resolve_day(model, now(request), as_of)
-    items = model.cached(customer_id, day)
-    if items is None:
-        items = await run_in_threadpool(model.next_items, customer_id, day)
+    items = await customer_list(model, customer_id, day, query.new_only)
     chosen = _select(model, items, k, category, exclude)
     # Plain dicts: FastAPI validates and serialises them in one pass of pydantic-core,
     # without building model objects first (this is the hottest route).
@@ -75,6 +78,17 @@ async def next_items(
         "model_version": model.version,
         "items": model.item_dicts(items, chosen),
     }
+
+
+async def customer_list(
+    model: ServingModel, customer_id: str, day: dt.date, new_only: bool = False
+) -> ItemList:
+    """The customer's list from the cache, on the event loop, or else computed in a worker
+    thread so that other requests go on meanwhile."""
+    items = model.cached(customer_id, day, new_only)
+    if items is None:
+        items = await run_in_threadpool(model.next_items, customer_id, day, new_only)
+    return items
 
 
 def resolve_day(model: ServingModel, now: dt.datetime, as_of: dt.date | None) -> dt.date:
