@@ -134,25 +134,30 @@ def _build_parser() -> argparse.ArgumentParser:
         "the promoted model and write customer_id, rank, product_id, score, probability, "
         "expected_date, expected_quantity, reason, reason_text.",
     )
-    export.add_argument("--models-dir", default="models", help="models directory (default models)")
+    _add_customer_file_arguments(export, "give them popular products")
     export.add_argument("--k", type=int, default=10, help="items per customer (default 10)")
-    export.add_argument("--out", required=True, help="output file: .csv, .csv.gz or .parquet")
-    export.add_argument("--as-of", help="date the lists are for (default: the last training date)")
-    export.add_argument(
-        "--customers",
-        help="CSV or Parquet file of customer ids: a customer_id column, else the first",
-    )
-    export.add_argument(
-        "--allow-unknown",
-        action="store_true",
-        help="give customers unknown to the model popular products instead of failing",
-    )
     export.add_argument(
         "--new-only",
         action="store_true",
         help="only products each customer has never bought (cross-sell lists)",
     )
     export.set_defaults(handler=_export)
+
+    cycles = commands.add_parser(
+        "cycles",
+        help="write every customer's reorder cycles (what is due, what is overdue)",
+        description="For each product each customer has bought (or those listed in "
+        "--customers): purchases, first and last purchase, the usual interval and its spread, "
+        "the usual quantity, when it is next due, and its status: overdue (a lapsing item, "
+        "the reason to call), due (within the model's horizon), later, or once (no cycle yet).",
+    )
+    _add_customer_file_arguments(cycles, "leave them out")
+    cycles.add_argument(
+        "--status",
+        help="only these statuses, comma-separated: overdue, due, later, once "
+        "(e.g. --status overdue for a call list)",
+    )
+    cycles.set_defaults(handler=_cycles)
 
     forecast = commands.add_parser(
         "forecast",
@@ -192,6 +197,22 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (RECSYS_PORT, default 8000)")
     serve.set_defaults(handler=_serve)
     return parser
+
+
+def _add_customer_file_arguments(command: argparse.ArgumentParser, for_unknown: str) -> None:
+    """The arguments every per-customer output shares."""
+    command.add_argument("--models-dir", default="models", help="models directory (default models)")
+    command.add_argument("--out", required=True, help="output file: .csv, .csv.gz or .parquet")
+    command.add_argument("--as-of", help="the day to answer for (default: the last training date)")
+    command.add_argument(
+        "--customers",
+        help="CSV or Parquet file of customer ids: a customer_id column, else the first",
+    )
+    command.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help=f"customers unknown to the model: {for_unknown} instead of failing",
+    )
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -422,6 +443,36 @@ def _export(args: argparse.Namespace) -> int:
         customer_ids=ids,
         allow_unknown=args.allow_unknown,
         new_only=args.new_only,
+    )
+    print(f"wrote {rows:,} rows to {out} (model {manifest['version']})")
+    return EXIT_OK
+
+
+def _cycles(args: argparse.Namespace) -> int:
+    from recsys.artifacts import load_model
+    from recsys.data.splitting import parse_date
+    from recsys.export import check_output_path, export_cycles, read_customer_ids
+    from recsys.models.reorder_cycles import CYCLE_STATUSES
+
+    out = check_output_path(args.out)
+    as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
+    statuses = None
+    if args.status is not None:
+        statuses = tuple(s.strip() for s in args.status.split(",") if s.strip())
+        wrong = [s for s in statuses if s not in CYCLE_STATUSES]
+        if wrong or not statuses:
+            raise ParameterError(
+                f"--status {args.status!r}: expected some of {', '.join(CYCLE_STATUSES)}"
+            )
+    ids = read_customer_ids(args.customers) if args.customers else None
+    model, manifest = load_model(args.models_dir)
+    rows = export_cycles(
+        model,
+        out,
+        as_of=as_of,
+        customer_ids=ids,
+        allow_unknown=args.allow_unknown,
+        statuses=statuses,
     )
     print(f"wrote {rows:,} rows to {out} (model {manifest['version']})")
     return EXIT_OK

@@ -1,8 +1,9 @@
-"""Top-K recommendations for every customer (or a list of them), written to CSV or Parquet.
+"""Top-K recommendations, or reorder cycles, of every customer (or a list of them), written
+to CSV or Parquet.
 
-This is what nightly jobs feed to CRMs and e-mail: one row per (customer, rank), in the
-customers' and products' original ids. The file is written to a temporary name and renamed,
-so a reader never sees half of it.
+This is what nightly jobs feed to CRMs and e-mail: one row per (customer, rank), or per
+(customer, product bought), in the customers' and products' original ids. The file is written
+to a temporary name and renamed, so a reader never sees half of it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from threadpoolctl import threadpool_limits
 from recsys.data.loading import as_id_strings, require_file
 from recsys.exceptions import DataError, ParameterError
 from recsys.models.anticipate import AnticipationModel
+from recsys.models.reorder_cycles import to_days
 from recsys.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,20 @@ COLUMNS = (
     "expected_quantity",
     "reason",
     "reason_text",
+)
+CYCLE_COLUMNS = (
+    "customer_id",
+    "product_id",
+    "name",
+    "status",
+    "next_due",
+    "purchases",
+    "first_purchase",
+    "last_purchase",
+    "days_since_last",
+    "interval_days",
+    "interval_spread_days",
+    "usual_quantity",
 )
 _FORMATS = (".csv", ".csv.gz", ".parquet")
 #: Customers per unit of work: small enough to keep every core busy to the end.
@@ -99,23 +115,71 @@ def export_recommendations(
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ParameterError(f"--k must be a positive integer, got {k}")
     as_of = check_as_of(model, as_of)
-    known_ids = pd.Index(model.customer_ids_)
+    customer_ids, codes = _customer_codes(
+        model, customer_ids, allow_unknown, "give them popular products"
+    )
+    table = predict_all(model, codes, k, as_of, new_only)
+    return _write_in_original_ids(table, model, customer_ids, COLUMNS, out)
+
+
+def export_cycles(
+    model: AnticipationModel,
+    out: str | Path,
+    *,
+    as_of: pd.Timestamp | None = None,
+    customer_ids: np.ndarray | None = None,
+    allow_unknown: bool = False,
+    statuses: tuple[str, ...] | None = None,
+) -> int:
+    """Write the reorder cycle of every product each customer has bought (see
+    `ReorderCycles.table`) to ``out``, only the ``statuses`` given if any (``overdue``: a
+    call list); returns the number of rows written."""
+    out = check_output_path(out)
+    as_of = check_as_of(model, as_of)
+    customer_ids, codes = _customer_codes(model, customer_ids, allow_unknown, "leave them out")
+    known = codes >= 0
+    table = model.state_.cycles_.table(codes[known], to_days(as_of), model.horizon_days_)
+    if statuses is not None:
+        table = table[table["status"].isin(statuses)]
+    table["name"] = model.display_names_[table["product"].to_numpy()]
+    return _write_in_original_ids(table, model, customer_ids[known], CYCLE_COLUMNS, out)
+
+
+def _write_in_original_ids(
+    table: pd.DataFrame,
+    model: AnticipationModel,
+    customer_ids: np.ndarray,
+    columns: tuple[str, ...],
+    out: Path,
+) -> int:
+    """Write ``table`` (``row`` indexing ``customer_ids``, ``product`` a code) with the
+    customers' and products' original ids, as ``columns``; returns the rows written."""
+    table["customer_id"] = customer_ids[table["row"].to_numpy()]
+    table["product_id"] = model.product_ids_[table["product"].to_numpy()]
+    table = table[list(columns)]
+    write_table(table, out)
+    return len(table)
+
+
+def _customer_codes(
+    model: AnticipationModel,
+    customer_ids: np.ndarray | None,
+    allow_unknown: bool,
+    for_unknown: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, codes) of the customers asked for, every known one by default; ids unknown to
+    the model (code -1) are an error unless ``allow_unknown``."""
     if customer_ids is None:
         customer_ids = model.customer_ids_
-    codes = known_ids.get_indexer(customer_ids)
+    codes = pd.Index(model.customer_ids_).get_indexer(customer_ids)
     unknown = codes < 0
     if unknown.any() and not allow_unknown:
         shown = ", ".join(map(str, customer_ids[unknown][:5]))
         raise DataError(
             f"{unknown.sum():,} of {len(codes):,} customer ids are unknown to the model "
-            f"(e.g. {shown}); pass --allow-unknown to give them popular products"
+            f"(e.g. {shown}); pass --allow-unknown to {for_unknown}"
         )
-    table = predict_all(model, codes, k, as_of, new_only)
-    table["customer_id"] = customer_ids[table["row"].to_numpy()]
-    table["product_id"] = model.product_ids_[table["product"].to_numpy()]
-    table = table[list(COLUMNS)]
-    write_table(table, out)
-    return len(table)
+    return customer_ids, codes
 
 
 def check_as_of(model: AnticipationModel, as_of: pd.Timestamp | None) -> pd.Timestamp:

@@ -5,7 +5,7 @@ import os
 import pandas as pd
 import pytest
 
-from recsys.export import COLUMNS
+from recsys.export import COLUMNS, CYCLE_COLUMNS
 from tests.helpers import SAMPLE, frame_from_rows, write_csv
 from tests.test_cli import run
 
@@ -92,6 +92,40 @@ def test_export_new_only_leaves_out_what_each_customer_bought(models_dir, tmp_pa
     pairs = table.merge(bought, left_on=["customer_id", "product_id"], right_on=list(bought))
     assert len(table) > 1000 and pairs.empty
     assert set(table["reason"]) <= {"bought_with", "similar_customers", "popular"}
+
+
+def test_cycles_lists_every_bought_product_and_filters_a_call_list(models_dir, tmp_path):
+    out = tmp_path / "cycles.csv"
+    proc = run("cycles", "--models-dir", str(models_dir), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(
+        out, dtype={"customer_id": str, "product_id": str}, parse_dates=["next_due"]
+    )
+    assert list(table.columns) == list(CYCLE_COLUMNS)
+    raw = pd.read_csv(SAMPLE, dtype={"CustomerID": str, "StockCode": str})
+    bought = raw[raw["Quantity"] > 0].groupby(["CustomerID", "StockCode"])["InvoiceNo"].nunique()
+    pairs = table.set_index(["customer_id", "product_id"])
+    assert pairs.index.is_unique and pairs.index.isin(bought.index).all()
+    # Purchases are counted from the orders, at most the orders holding the product.
+    assert (pairs["purchases"] <= bought.reindex(pairs.index)).all()
+    cycle = table.dropna(subset=["interval_days"])
+    assert set(table["status"]) == {"overdue", "due", "later", "once"}
+    assert table.loc[table["status"] == "once", "interval_days"].isna().all()
+    # One usual interval after the last purchase (its time of day may carry it a day on).
+    late = cycle["next_due"] - pd.to_datetime(cycle["last_purchase"])
+    off = late - pd.to_timedelta(cycle["interval_days"], "D")
+    assert off.between(pd.Timedelta(days=-1), pd.Timedelta(days=1)).all()
+
+    calls = tmp_path / "calls.parquet"
+    proc = run(
+        "cycles", "--models-dir", str(models_dir), "--out", str(calls), "--status", "overdue"
+    )
+    assert proc.returncode == 0, proc.stderr
+    overdue = pd.read_parquet(calls)
+    assert len(overdue) == (table["status"] == "overdue").sum() > 0
+    assert (overdue["status"] == "overdue").all()
+    bad = run("cycles", "--models-dir", str(models_dir), "--out", str(out), "--status", "late")
+    assert bad.returncode == 2 and "expected some of overdue, due, later, once" in bad.stderr
 
 
 @pytest.mark.parametrize(

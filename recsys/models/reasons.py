@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.models.features import FeatureState
-from recsys.models.reorder_cycles import from_days
+from recsys.models.reorder_cycles import from_days, is_overdue
 from recsys.models.sparse_rows import rank_within_groups, top_k_per_row
 
 REASON_CODES = ("due", "overdue", "bought_with", "similar_customers", "popular")
@@ -48,7 +48,7 @@ def explain(
     last = np.where(repeat, c.pair_last_[idx], np.nan)
     since = as_of - last
     has_cycle = repeat & ~np.isnan(gap)
-    overdue = has_cycle & (since > gap + np.maximum(gap, 2 * spread))
+    overdue = is_overdue(gap, spread, since)
 
     basket_share = columns["copurchase_basket_share"]
     period = columns["copurchase_period"]

@@ -209,6 +209,32 @@ class ReorderCycles:
         index = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + lo[owner]
         return index, owner
 
+    def table(self, customers: np.ndarray, as_of: float, horizon_days: float) -> pd.DataFrame:
+        """Every pair of the given customer codes as of day ``as_of``: ``row`` (position in
+        ``customers``), ``product``, ``purchases``, ``first_purchase``, ``last_purchase``,
+        ``days_since_last``, ``interval_days`` (median), ``interval_spread_days`` (both to a
+        tenth of a day), ``usual_quantity`` (median units), ``next_due`` (one interval after
+        the last purchase) and ``status`` (`cycle_status`); by customer, soonest due first."""
+        pair, row = self.customer_pairs(np.asarray(customers, dtype=np.int64))
+        gap, spread = self.pair_gap_[pair], self.pair_gap_std_[pair]
+        since = as_of - self.pair_last_[pair]
+        table = pd.DataFrame(
+            {
+                "row": row,
+                "product": self.pair_product_[pair],
+                "purchases": self.pair_orders_[pair].astype(np.int64),
+                "first_purchase": from_days(self.pair_first_[pair]),
+                "last_purchase": from_days(self.pair_last_[pair]),
+                "days_since_last": np.floor(since),
+                "interval_days": np.round(gap, 1),
+                "interval_spread_days": np.round(spread, 1),
+                "usual_quantity": self.pair_quantity_[pair],
+                "next_due": pd.to_datetime(from_days(self.pair_last_[pair] + gap)).normalize(),
+                "status": cycle_status(gap, spread, since, horizon_days),
+            }
+        )
+        return table.sort_values(["row", "next_due"], kind="stable", ignore_index=True)
+
     def pair_features(self, pair: np.ndarray, as_of: float) -> dict[str, np.ndarray]:
         """Time-dependent statistics of pairs (index from `lookup`; -1 gives NaN/0) as of a day."""
         known = pair >= 0
@@ -235,6 +261,32 @@ class ReorderCycles:
                 -shift / tau
             )
         return features
+
+
+#: What a repeat item's cycle says as of a day (see `cycle_status`).
+CYCLE_STATUSES = ("overdue", "due", "later", "once")
+
+
+def is_overdue(gap: np.ndarray, spread: np.ndarray, since_last: np.ndarray) -> np.ndarray:
+    """Past its cycle by more than another interval (or two spreads, if wider): a lapsing
+    item, the reason to call. False without a cycle (``gap`` NaN)."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(gap) & (since_last > gap + np.maximum(gap, 2 * np.nan_to_num(spread)))
+
+
+def cycle_status(
+    gap: np.ndarray, spread: np.ndarray, since_last: np.ndarray, horizon_days: float
+) -> np.ndarray:
+    """Each item's status: ``overdue`` (`is_overdue`), ``due`` (its next purchase, one
+    interval after the last, falls before the horizon ends, or has passed), ``later``, or
+    ``once`` (bought once: no cycle yet)."""
+    with np.errstate(invalid="ignore"):
+        due = gap - since_last <= horizon_days
+    return np.select(
+        [is_overdue(gap, spread, since_last), due, ~np.isnan(gap)],
+        list(CYCLE_STATUSES[:3]),
+        default=CYCLE_STATUSES[3],
+    )
 
 
 def _group_median(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:

@@ -25,6 +25,7 @@ import pandas as pd
 from recsys.data import schema
 from recsys.models.anticipate import AnticipationModel
 from recsys.models.demand import forecast_demand
+from recsys.models.reorder_cycles import to_days
 from recsys.progress import Progress
 from recsys.service.store import StoredOrder, lines_frame
 
@@ -163,16 +164,8 @@ class ServingModel:
         new_only: bool = False,
     ) -> list[ItemList]:
         """Lists of several customers (``recent``: new lines of the first and only one)."""
+        model, codes = self._model_as_of(customer_ids, day, recent)
         as_of = pd.Timestamp(day)
-        model = self.model
-        if recent is not None:
-            # Orders of the day asked about or later do not exist yet, as of that day.
-            recent = recent[recent[schema.TIMESTAMP] < as_of]
-        if recent is not None and len(recent):
-            model = model.with_recent_orders(recent)
-            codes = np.zeros(1, dtype=np.int64)
-        else:
-            codes = self._customers.get_indexer(pd.Index(customer_ids, dtype=object))
         items = model.predict(
             codes, k=LIST_SIZE, as_of=max(as_of, model.fitted_until_), new_only=new_only
         )
@@ -183,6 +176,28 @@ class ServingModel:
             ItemList.from_frame(items.iloc[bounds[i] : bounds[i + 1]], cold_start=not known[i])
             for i in range(len(codes))
         ]
+
+    def _model_as_of(
+        self, customer_ids: list[str], day: dt.date, recent: pd.DataFrame | None
+    ) -> tuple[AnticipationModel, np.ndarray]:
+        """The model that knows the orders before ``day`` (``recent``: new lines of the first
+        and only customer) and the customers' codes in it."""
+        if recent is not None:
+            # Orders of the day asked about or later do not exist yet, as of that day.
+            recent = recent[recent[schema.TIMESTAMP] < pd.Timestamp(day)]
+        if recent is not None and len(recent):
+            return self.model.with_recent_orders(recent), np.zeros(1, dtype=np.int64)
+        return self.model, self._customers.get_indexer(pd.Index(customer_ids, dtype=object))
+
+    def cycles(self, customer_id: str, day: dt.date) -> pd.DataFrame:
+        """The customer's reorder cycles as of a day (`ReorderCycles.table`), with the orders
+        ingested since training; no rows for a customer nobody knows."""
+        with self._lock:
+            recent = self._recent_frame(customer_id)
+        model, codes = self._model_as_of([customer_id], day, recent)
+        codes = codes[(codes >= 0) & (codes < model.n_customers_)]
+        as_of = max(pd.Timestamp(day), model.fitted_until_)
+        return model.state_.cycles_.table(codes, to_days(as_of), model.horizon_days_)
 
     def warm(self, day: dt.date, batch: int = 500) -> None:
         """Compute the day's list of every known customer into the cache, in batches."""

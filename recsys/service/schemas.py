@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from recsys.models.reasons import REASON_CODES
+from recsys.models.reorder_cycles import CYCLE_STATUSES
 
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Literal[REASON_CODES]  # type: ignore[valid-type]
+CycleStatus = Literal[CYCLE_STATUSES]  # type: ignore[valid-type]
 
 
 class Item(BaseModel):
@@ -37,6 +39,35 @@ class NextItems(BaseModel):
     cold_start: bool = Field(description="true when nothing is known of the customer")
     model_version: str
     items: list[Item]
+
+
+class CycleItem(BaseModel):
+    """One product the customer has bought, and what its reorder cycle says."""
+
+    product_id: str
+    name: str | None = Field(None, description="product name, when the data has one")
+    status: CycleStatus = Field(
+        description="overdue (past its cycle by another interval: a lapsing item), due (next "
+        "purchase within the model's horizon, or passed), later, or once (no cycle yet)"
+    )
+    next_due: dt.date | None = Field(None, description="one usual interval after the last")
+    purchases: int = Field(description="orders that held it")
+    first_purchase: dt.date
+    last_purchase: dt.date
+    days_since_last: float
+    interval_days: float | None = Field(None, description="median days between purchases")
+    interval_spread_days: float | None = Field(
+        None, description="standard deviation of those intervals (three purchases or more)"
+    )
+    usual_quantity: float = Field(description="median units per purchase")
+
+
+class CustomerCycles(BaseModel):
+    customer_id: str
+    as_of: dt.date = Field(description="the day the statuses are for")
+    horizon_days: int = Field(description="the window that makes an item due")
+    model_version: str
+    items: list[CycleItem] = Field(description="soonest due first; empty for an unknown customer")
 
 
 class BasketRequest(BaseModel):
@@ -167,3 +198,12 @@ class Error(BaseModel):
     error: str = Field(description="what is wrong, in one line")
     field: str | None = Field(None, description="the field at fault, e.g. query.k")
     detail: list[dict] | None = Field(None, description="every problem, for validation errors")
+
+
+#: The documented errors of a route addressed by a customer id: no key, a key without the
+#: right, and an id no route can hold.
+CUSTOMER_ROUTE_ERRORS: dict[int | str, dict] = {
+    401: {"model": Error},
+    403: {"model": Error},
+    404: {"model": Error, "description": "an id with control characters matches no route"},
+}

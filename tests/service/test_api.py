@@ -7,7 +7,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from recsys.service.schemas import BasketResponse, ComplementsResponse, NextItems
+from recsys.service.schemas import (
+    BasketResponse,
+    ComplementsResponse,
+    CustomerCycles,
+    NextItems,
+)
 from tests.service.conftest import DUE_DAY, WEEKS, make_client, order
 
 
@@ -75,6 +80,35 @@ def test_new_only_lists_what_the_customer_has_never_bought_even_since_training(c
     # A product the customer orders now is no longer new to them.
     client.post("/v1/orders", json=order("c0-new", "c0", 7 * WEEKS - 1, listed[0]))
     assert listed[0] not in _products(_next(client, k=5, new_only="true"))
+
+
+def test_cycles_say_what_is_due_and_follow_ingested_orders(client):
+    def cycles(customer="c0", **params):
+        params.setdefault("as_of", DUE_DAY.isoformat())
+        response = client.get(f"/v1/customers/{customer}/cycles", params=params)
+        assert response.status_code == 200, response.text
+        return CustomerCycles.model_validate(response.json())
+
+    body = cycles()
+    items = {item.product_id: item for item in body.items}
+    # 'filter' every 14 days, 2 units, last bought two weeks before DUE_DAY: due that day.
+    filt = items["filter"]
+    assert (filt.status, filt.next_due, filt.usual_quantity) == ("due", DUE_DAY, 2)
+    assert filt.interval_days == 14 and filt.purchases == WEEKS // 2
+    assert items["milk"].interval_days == 7 and items["milk"].purchases == WEEKS
+    assert [i.next_due for i in body.items if i.next_due] == sorted(
+        i.next_due for i in body.items if i.next_due
+    )
+    assert {i.product_id for i in cycles(status="due").items} >= {"filter", "milk"}
+    assert all(i.status == "once" for i in cycles(status="once").items)
+    # Bought the day before: the next one is two weeks on, past the 7-day horizon.
+    client.post("/v1/orders", json=order("c0-f", "c0", 7 * WEEKS - 1, "filter", quantity=2))
+    filt = {i.product_id: i for i in cycles().items}["filter"]
+    assert filt.status == "later" and filt.purchases == WEEKS // 2 + 1
+    assert filt.last_purchase == DUE_DAY - dt.timedelta(days=1)
+    assert cycles("someone-new").items == []
+    bad = client.get("/v1/customers/c0/cycles", params={"status": "late"})
+    assert bad.status_code == 422 and bad.json()["field"] == "query.status"
 
 
 @pytest.mark.parametrize(

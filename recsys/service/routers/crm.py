@@ -22,7 +22,7 @@ from recsys.service.account import SECTION_SIZE, summarise, timeline_svg
 from recsys.service.deps import API_KEY_HEADER, ReadModel, check_key, now, serving
 from recsys.service.errors import ApiError
 from recsys.service.routers.customers import customer_list, resolve_day
-from recsys.service.schemas import Error, LinkRequest, SignedLink
+from recsys.service.schemas import CUSTOMER_ROUTE_ERRORS, Error, LinkRequest, SignedLink
 
 router = APIRouter(tags=["crm"])
 templates = Jinja2Templates(directory=FilePath(__file__).resolve().parent.parent / "templates")
@@ -32,11 +32,7 @@ templates = Jinja2Templates(directory=FilePath(__file__).resolve().parent.parent
     "/crm/customers/{customer_id:path}",
     response_class=HTMLResponse,
     summary="Account page for a CRM sidebar",
-    responses={
-        401: {"model": Error},
-        403: {"model": Error},
-        404: {"model": Error, "description": "an id with control characters matches no route"},
-    },
+    responses=CUSTOMER_ROUTE_ERRORS,
 )
 async def customer_page(
     request: Request,

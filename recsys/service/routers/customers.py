@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from recsys.service.deps import ReadModel, now
 from recsys.service.engine import ItemList, ServingModel
 from recsys.service.errors import invalid
-from recsys.service.schemas import Error, NextItems
+from recsys.service.schemas import (
+    CUSTOMER_ROUTE_ERRORS,
+    CustomerCycles,
+    CycleItem,
+    CycleStatus,
+    Error,
+    NextItems,
+)
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
@@ -43,12 +51,7 @@ class NextQuery(BaseModel):
     "/{customer_id:path}/next",  # ":path": customer ids may hold a "/" (sent as %2F)
     response_model=NextItems,
     summary="What this customer will need next",
-    responses={
-        401: {"model": Error},
-        403: {"model": Error},
-        404: {"model": Error, "description": "an id with control characters matches no route"},
-        422: {"model": Error},
-    },
+    responses={**CUSTOMER_ROUTE_ERRORS, 422: {"model": Error}},
 )
 async def next_items(
     model: ReadModel,
@@ -78,6 +81,64 @@ async def next_items(
         "model_version": model.version,
         "items": model.item_dicts(items, chosen),
     }
+
+
+class CyclesQuery(BaseModel):
+    """Query parameters of a customer's reorder cycles."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: CycleStatus | None = Field(None, description="only items of this status")
+    as_of: dt.date | None = Field(None, description="the day to answer for (default: today)")
+
+
+@router.get(
+    "/{customer_id:path}/cycles",
+    response_model=CustomerCycles,
+    summary="What this customer reorders, how often, and what is due or overdue",
+    responses={**CUSTOMER_ROUTE_ERRORS, 422: {"model": Error}},
+)
+async def cycles(
+    model: ReadModel,
+    request: Request,
+    customer_id: Annotated[str, Path(min_length=1, max_length=200)],
+    query: Annotated[CyclesQuery, Query()],
+) -> CustomerCycles:
+    """Every product the customer has bought: purchases, the usual interval and quantity,
+    when it is next due and its status (`overdue` items are the lapsing ones: a reason to
+    call), soonest due first, with the orders posted to `/v1/orders` counted. A "buy it
+    again" page, or a rep's checklist."""
+    day = resolve_day(model, now(request), query.as_of)
+    table = await run_in_threadpool(model.cycles, customer_id, day)
+    if query.status is not None:
+        table = table[table["status"] == query.status]
+    names = model.product_name(table["product"].to_numpy())
+    return CustomerCycles(
+        customer_id=customer_id,
+        as_of=day,
+        horizon_days=model.model.horizon_days_,
+        model_version=model.version,
+        items=[
+            CycleItem(
+                product_id=model.model.product_ids_[row.product],
+                name=name,
+                status=row.status,
+                next_due=None if pd.isna(row.next_due) else row.next_due.date(),
+                purchases=row.purchases,
+                first_purchase=row.first_purchase.date(),
+                last_purchase=row.last_purchase.date(),
+                days_since_last=row.days_since_last,
+                interval_days=_number(row.interval_days),
+                interval_spread_days=_number(row.interval_spread_days),
+                usual_quantity=row.usual_quantity,
+            )
+            for row, name in zip(table.itertuples(), names, strict=True)
+        ],
+    )
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
 
 
 async def customer_list(
