@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from recsys import __version__
@@ -103,6 +104,15 @@ def create_app(
         name="crm_static",
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.cors_origins:
+        # Outermost, so that a browser's preflight is answered before any key is asked for.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=[API_KEY_HEADER, "Content-Type"],
+            max_age=600,
+        )
     customise_openapi(app)
     return app
 

@@ -16,6 +16,9 @@ variable                   meaning                                default
 ``RECSYS_CACHE_CUSTOMERS`` customers whose lists stay in memory   ``50000``
 ``RECSYS_WARM``            precompute today's lists at load       ``1``
 ``RECSYS_LINK_SECRET``     key signing CRM page links             random at each start
+``RECSYS_CORS_ORIGINS``    web origins whose pages may call the   none (same origin only)
+                           API from a browser (comma; ``*`` any),
+                           e.g. ``https://shop.example.com``
 =========================  =====================================  ==============================
 
 With no key configured at all, authentication is off and a warning is logged at start: fine on
@@ -45,6 +48,7 @@ class Settings:
     cache_customers: int = 50_000
     warm: bool = True
     link_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def orders_path(self) -> Path:
@@ -74,6 +78,7 @@ class Settings:
             cache_customers=_number(env, "RECSYS_CACHE_CUSTOMERS", 50_000, int, 1, 10**8),
             warm=env.get("RECSYS_WARM", "1").strip().lower() not in ("0", "false", "no", ""),
             link_secret=env.get("RECSYS_LINK_SECRET") or secrets.token_hex(32),
+            cors_origins=_origins(env.get("RECSYS_CORS_ORIGINS", "")),
         )
 
 
@@ -95,6 +100,19 @@ def read_keys_file(path: Path) -> tuple[frozenset[str], frozenset[str]]:
             )
         keys[kind.strip()].add(key.strip())
     return frozenset(keys["read"]), frozenset(keys["ingest"])
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    """Web origins (``scheme://host[:port]``, or ``*``), as a browser sends them."""
+    origins = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        if origin != "*" and (scheme not in ("http", "https") or not rest or "/" in rest):
+            raise ParameterError(
+                f"RECSYS_CORS_ORIGINS: '{origin}' is not an origin; expected e.g. "
+                f"https://shop.example.com (scheme and host, no path) or *"
+            )
+    return origins
 
 
 def _keys(text: str) -> frozenset[str]:

@@ -73,3 +73,24 @@ def order(order_id: str, customer: str, day: int, *products: str, quantity: floa
         "timestamp": (START + pd.Timedelta(days=day)).isoformat(),
         "lines": [{"product_id": p, "quantity": quantity} for p in products],
     }
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by playwright (`.ci/run` installs both)."""
+    if not CHROMIUM.exists() or shutil.which("chromium") is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -19,6 +19,9 @@ def test_defaults():
     assert settings.orders_path == Path("models/orders.sqlite")
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert not settings.auth_enabled
+    assert settings.cors_origins == ()
+    both = Settings.from_env({"RECSYS_CORS_ORIGINS": " https://a.example/ , http://b:8080"})
+    assert both.cors_origins == ("https://a.example", "http://b:8080")
 
 
 def test_keys_from_variables_and_file(tmp_path):
@@ -39,6 +42,14 @@ def test_keys_from_variables_and_file(tmp_path):
         ({"RECSYS_PORT": "70000"}, "RECSYS_PORT: expected 1..65535, got 70000"),
         ({"RECSYS_RELOAD_SECONDS": "0"}, "RECSYS_RELOAD_SECONDS: expected 0.1..86400"),
         ({"RECSYS_KEYS_FILE": "/no/such/file"}, "RECSYS_KEYS_FILE /no/such/file: cannot read"),
+        (
+            {"RECSYS_CORS_ORIGINS": "https://shop.example.com, shop.example.com"},
+            "RECSYS_CORS_ORIGINS: 'shop.example.com' is not an origin",
+        ),
+        (
+            {"RECSYS_CORS_ORIGINS": "https://shop.example.com/basket"},
+            "RECSYS_CORS_ORIGINS: 'https://shop.example.com/basket' is not an origin",
+        ),
     ],
 )
 def test_bad_settings_say_which_and_why(env, message):

@@ -3,33 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
-
-import pytest
 
 from recsys.service.account import SECTION_SIZE
 from tests.service.conftest import DUE_DAY, WEEKS, order
 from tests.service.live import server
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists() or shutil.which("chromium") is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def _section_products(page, section: str) -> list[str]:
