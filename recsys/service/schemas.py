@@ -177,6 +177,9 @@ class DemandForecast(BaseModel):
     as_of: dt.date
     days: int
     products: list[ProductDemand]
+    warnings: list[str] = Field(
+        default_factory=list, description="e.g. asked-for products the model does not know"
+    )
 
 
 class LinkRequest(BaseModel):

@@ -348,6 +348,16 @@ def test_demand_forecast(client):
     assert units == sorted(units, reverse=True)
     assert all(p["low_80"] <= p["expected_units"] <= p["high_80"] for p in products)
     assert client.get("/v1/forecast/demand", params={"days": 0}).json()["field"] == "query.days"
+    # A planner's own products, in the order asked, the same figures as in the ranking.
+    asked = client.get(
+        "/v1/forecast/demand",
+        params={"days": 14, "as_of": DUE_DAY.isoformat(), "products": "filter, nope,milk"},
+    ).json()
+    assert [p["product_id"] for p in asked["products"]] == ["filter", "milk"]
+    assert {p["product_id"]: p for p in asked["products"]} == {
+        p["product_id"]: p for p in products[:2]
+    }
+    assert asked["warnings"] == ["unknown product ids: nope"]
 
 
 def test_ids_holding_a_slash_are_addressable(client):
