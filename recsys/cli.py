@@ -217,7 +217,9 @@ def _add_customer_file_arguments(command: argparse.ArgumentParser, for_unknown: 
 
 def _add_data_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     parser.add_argument(
-        "--orders", required=required, help="order history: .csv, .csv.gz or .parquet"
+        "--orders",
+        required=required,
+        help="order history: .csv, .csv.gz, .parquet or a spreadsheet (.xlsx, .xls, .ods)",
     )
     layout = parser.add_mutually_exclusive_group()
     layout.add_argument("--preset", help="named source layout, e.g. online-retail")

@@ -1,4 +1,5 @@
-"""Read an order history file (CSV, gzip CSV or Parquet) into a frame with canonical columns.
+"""Read an order history file (CSV, gzip CSV, Parquet or a spreadsheet) into a frame with
+canonical columns.
 
 Only reading and parsing happen here: ids stay strings, timestamps become datetimes, quantity and
 price become numbers. What to keep is decided by `recsys.data.cleaning`.
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz", ".gz")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
+_SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 _DELIMITERS = (",", ";", "\t", "|")
 _STRING_COLUMNS = (
     schema.CUSTOMER_ID,
@@ -62,17 +64,17 @@ def read_orders(
     path = require_file(path)
     preset_obj = schema.get_preset(preset) if preset else None
     name = path.name.lower()
-    delimiter = None
     if name.endswith(_PARQUET_SUFFIXES):
-        frame = _read_parquet(path, preset_obj, columns)
-    elif name.endswith(_CSV_SUFFIXES):
+        return _parse_values(_read_parquet(path, preset_obj, columns), str(path), None)
+    if name.endswith(_CSV_SUFFIXES):
         frame, delimiter = _read_csv(path, preset_obj, columns)
-    else:
-        raise DataError(
-            f"{path}: unknown file type; expected one of "
-            f"{', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)}"
-        )
-    return _parse_values(frame, str(path), delimiter)
+        return _parse_values(frame, str(path), delimiter)
+    if name.endswith(_SPREADSHEET_SUFFIXES):
+        return _read_spreadsheet(path, preset_obj, columns)
+    raise DataError(
+        f"{path}: unknown file type; expected one of "
+        f"{', '.join(_CSV_SUFFIXES + _PARQUET_SUFFIXES + _SPREADSHEET_SUFFIXES)}"
+    )
 
 
 def _read_parquet(path: Path, preset, columns) -> pd.DataFrame:
@@ -129,6 +131,41 @@ def _read_csv(path: Path, preset, columns) -> tuple[pd.DataFrame, str]:
     raise DataError(f"{path}: cannot decode the file as UTF-8 or Windows-1252 text")
 
 
+def _read_spreadsheet(path: Path, preset, columns) -> pd.DataFrame:
+    """Every sheet holding the order columns (Online Retail II splits its years in two),
+    parsed sheet by sheet so that an error names the sheet and the spreadsheet's row."""
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, engine="calamine")
+    except Exception as exc:  # the engine raises its own types for a bad workbook
+        raise DataError(f"{path}: cannot read as a spreadsheet: {_one_line(exc)}") from None
+    frames, first_error = [], None
+    for sheet_name, sheet in sheets.items():
+        source = f"{path}, sheet '{sheet_name}'"
+        try:
+            resolved = schema.resolve_columns(
+                [str(c) for c in sheet.columns], preset=preset, mapping=columns, source=source
+            )
+        except DataError as exc:  # a sheet of notes or totals beside the orders
+            first_error = first_error or exc
+            continue
+        frame = _rename(sheet.rename(columns=str), resolved)
+        for column in _STRING_COLUMNS:
+            if column in frame:
+                # A spreadsheet keeps numbers as floats: the product 22086 comes back 22086.0.
+                strings = frame[column].astype("string")
+                frame[column] = strings.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
+        if len(frame):
+            # Row 1 of a sheet is its header.
+            frames.append(_parse_values(frame, source, None, first_row=2))
+    if not frames:
+        raise first_error or DataError(f"{path}: no order lines in any sheet")
+    if len(frames) > 1:
+        log.info(
+            "%s: %d sheets of orders, %s lines", path, len(frames), f"{sum(map(len, frames)):,}"
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
 def _encodings(path: Path) -> tuple[str, ...]:
     """Encodings to try: a byte-order mark settles it (UTF-16 from spreadsheet exports, UTF-8
     with BOM); otherwise UTF-8, then Windows-1252."""
@@ -155,14 +192,17 @@ def _rename(frame: pd.DataFrame, resolved: Mapping[str, str]) -> pd.DataFrame:
     return pd.DataFrame({canonical: frame[source] for canonical, source in resolved.items()})
 
 
-def _parse_values(frame: pd.DataFrame, source: str, delimiter: str | None) -> pd.DataFrame:
+def _parse_values(
+    frame: pd.DataFrame, source: str, delimiter: str | None, first_row: int = 1
+) -> pd.DataFrame:
+    """Ids to strings, timestamps and numbers parsed; errors count rows from ``first_row``."""
     for column in _STRING_COLUMNS:
         if column in frame:
             frame[column] = as_id_strings(frame[column])
-    frame[schema.TIMESTAMP] = parse_timestamps(frame[schema.TIMESTAMP], source)
+    frame[schema.TIMESTAMP] = parse_timestamps(frame[schema.TIMESTAMP], source, first_row)
     for column in _NUMERIC_COLUMNS:
         if column in frame:
-            frame[column] = _parse_numbers(frame[column], column, source, delimiter)
+            frame[column] = _parse_numbers(frame[column], column, source, delimiter, first_row)
     return frame
 
 
@@ -175,10 +215,11 @@ def as_id_strings(values: pd.Series) -> pd.Series:
     return strings.mask(strings == "")
 
 
-def parse_timestamps(values: pd.Series, source: str = "input") -> pd.Series:
+def parse_timestamps(values: pd.Series, source: str = "input", first_row: int = 1) -> pd.Series:
     """Parse a column of dates or date-times; raise DataError at the first value that fails.
 
-    The format is inferred from the data. Where the format inferred month first fails on some
+    Rows in errors are counted from ``first_row`` (2 in a spreadsheet, whose row 1 is the
+    header). The format is inferred from the data. Where the format inferred month first fails on some
     values and day first reads more of them ("03/04/2023" beside "25/04/2023"), the whole
     column is read day first: one reading for every value, never month first for some and day
     first for others. A column still mixing formats is parsed value by value. Time zones are
@@ -210,13 +251,15 @@ def parse_timestamps(values: pd.Series, source: str = "input") -> pd.Series:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{source}: row {row + 1}, column '{schema.TIMESTAMP}': "
+            f"{source}: row {row + first_row}, column '{schema.TIMESTAMP}': "
             f"cannot parse timestamp {_show(values.iloc[row])}"
         )
     return parsed.astype("datetime64[s]")
 
 
-def _parse_numbers(values: pd.Series, column: str, source: str, delimiter: str | None) -> pd.Series:
+def _parse_numbers(
+    values: pd.Series, column: str, source: str, delimiter: str | None, first_row: int
+) -> pd.Series:
     """Numbers of a column; in a CSV file, a column whose every value is written with the
     delimiter's thousands separator or decimal comma (`_NumberStyle`) is read as such."""
     numbers = pd.to_numeric(values, errors="coerce")
@@ -233,7 +276,8 @@ def _parse_numbers(values: pd.Series, column: str, source: str, delimiter: str |
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{source}: row {row + 1}, column '{column}': not a number: {_show(values.iloc[row])}"
+            f"{source}: row {row + first_row}, column '{column}': "
+            f"not a number: {_show(values.iloc[row])}"
         )
     return numbers.astype("float64")
 

@@ -62,9 +62,9 @@ def test_missing_file(tmp_path):
 
 
 def test_unknown_file_type(tmp_path):
-    path = tmp_path / "orders.xlsx"
-    path.write_bytes(b"PK")
-    with pytest.raises(DataError, match="unknown file type"):
+    path = tmp_path / "orders.json"
+    path.write_text("[]")
+    with pytest.raises(DataError, match="unknown file type; expected one of .csv.*.xlsx"):
         read_orders(path)
 
 
@@ -198,3 +198,51 @@ def test_ids_are_stripped_so_duplicates_merge(tmp_path, column):
     history = load_history(write_csv(frame, tmp_path / "orders.csv"))
     assert history.cleaning.duplicates_merged == 1
     assert history.n_lines == 1
+
+
+def test_a_workbook_as_published_reads_as_the_csv_does(tmp_path):
+    # Online Retail II is published as one workbook with a sheet per year, numbers (stock
+    # codes, customer ids) in number cells, dates in date cells; a notes sheet beside them.
+    raw = pd.read_csv(SAMPLE, dtype=str)
+    published = raw.rename(
+        columns={"InvoiceNo": "Invoice", "UnitPrice": "Price", "CustomerID": "Customer ID"}
+    ).assign(
+        StockCode=lambda f: f["StockCode"].map(lambda v: int(v) if v.isdigit() else v),
+        Quantity=lambda f: f["Quantity"].astype(int),
+        Price=lambda f: f["Price"].astype(float),
+        InvoiceDate=lambda f: pd.to_datetime(f["InvoiceDate"]),
+        **{"Customer ID": lambda f: pd.to_numeric(f["Customer ID"])},
+    )
+    half = len(published) // 2
+    path = tmp_path / "online_retail_II.xlsx"
+    with pd.ExcelWriter(path) as workbook:
+        pd.DataFrame({"note": ["exported by the ERP"]}).to_excel(
+            workbook, sheet_name="About", index=False
+        )
+        published.iloc[:half].to_excel(workbook, sheet_name="Year 2010", index=False)
+        published.iloc[half:].to_excel(workbook, sheet_name="Year 2011", index=False)
+    from_csv = load_history(SAMPLE, preset="online-retail")
+    from_workbook = load_history(path, preset="online-retail")
+    assert from_workbook.n_lines == from_csv.n_lines
+    assert (from_workbook.customer_ids == from_csv.customer_ids).all()
+    assert (from_workbook.product_ids == from_csv.product_ids).all()
+    pd.testing.assert_frame_equal(from_workbook.lines, from_csv.lines)
+
+
+def test_a_bad_cell_in_a_workbook_names_its_sheet_and_row(tmp_path):
+    frame = frame_from_rows(ROWS).astype({"quantity": object})
+    frame.loc[1, "quantity"] = "two"
+    path = tmp_path / "orders.xlsx"
+    frame.to_excel(path, sheet_name="Orders", index=False)
+    # The second order line is on the sheet's row 3, under its header.
+    with pytest.raises(
+        DataError, match=r"orders.xlsx, sheet 'Orders': row 3, column 'quantity': not a number"
+    ):
+        read_orders(path)
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    with pytest.raises(DataError, match="broken.xlsx: cannot read as a spreadsheet"):
+        read_orders(tmp_path / "broken.xlsx")
+    notes = tmp_path / "notes.xlsx"
+    pd.DataFrame({"note": ["no orders here"]}).to_excel(notes, index=False)
+    with pytest.raises(DataError, match="missing required column 'customer_id'"):
+        read_orders(notes)
