@@ -131,32 +131,37 @@ def _read_csv(path: Path, preset, columns) -> tuple[pd.DataFrame, str]:
     raise DataError(f"{path}: cannot decode the file as UTF-8 or Windows-1252 text")
 
 
+#: How far down a sheet its header may be (below a report's title, a date, a blank row).
+HEADER_SEARCH_ROWS = 20
+
+
 def _read_spreadsheet(path: Path, preset, columns) -> pd.DataFrame:
     """Every sheet holding the order columns (Online Retail II splits its years in two),
-    parsed sheet by sheet so that an error names the sheet and the spreadsheet's row."""
+    parsed sheet by sheet so that an error names the sheet and the spreadsheet's row. A
+    sheet's header is the first of its rows that names the order columns."""
     try:
-        sheets = pd.read_excel(path, sheet_name=None, engine="calamine")
+        sheets = pd.read_excel(path, sheet_name=None, header=None, engine="calamine")
     except Exception as exc:  # the engine raises its own types for a bad workbook
         raise DataError(f"{path}: cannot read as a spreadsheet: {_one_line(exc)}") from None
     frames, first_error = [], None
     for sheet_name, sheet in sheets.items():
         source = f"{path}, sheet '{sheet_name}'"
-        try:
-            resolved = schema.resolve_columns(
-                [str(c) for c in sheet.columns], preset=preset, mapping=columns, source=source
-            )
-        except DataError as exc:  # a sheet of notes or totals beside the orders
-            first_error = first_error or exc
+        found = _sheet_header(sheet, preset, columns, source)
+        if isinstance(found, DataError):  # a sheet of notes or totals beside the orders
+            first_error = first_error or found
             continue
-        frame = _rename(sheet.rename(columns=str), resolved)
+        header, resolved = found
+        body = sheet.iloc[header + 1 :]
+        body.columns = [str(c) for c in sheet.iloc[header]]
+        frame = _rename(body.reset_index(drop=True), resolved)
         for column in _STRING_COLUMNS:
             if column in frame:
                 # A spreadsheet keeps numbers as floats: the product 22086 comes back 22086.0.
                 strings = frame[column].astype("string")
                 frame[column] = strings.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
         if len(frame):
-            # Row 1 of a sheet is its header.
-            frames.append(_parse_values(frame, source, None, first_row=2))
+            # Sheet rows count from 1, and the first order line is under the header.
+            frames.append(_parse_values(frame, source, None, first_row=header + 2))
     if not frames:
         raise first_error or DataError(f"{path}: no order lines in any sheet")
     if len(frames) > 1:
@@ -164,6 +169,21 @@ def _read_spreadsheet(path: Path, preset, columns) -> pd.DataFrame:
             "%s: %d sheets of orders, %s lines", path, len(frames), f"{sum(map(len, frames)):,}"
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def _sheet_header(
+    sheet: pd.DataFrame, preset, columns, source: str
+) -> tuple[int, dict[str, str]] | DataError:
+    """(row, resolved columns) of the sheet's header, or the error of its first row."""
+    first_error = DataError(f"{source}: the sheet is empty")
+    for row in range(min(HEADER_SEARCH_ROWS, len(sheet))):
+        names = [str(v) for v in sheet.iloc[row] if not pd.isna(v)]
+        try:
+            return row, schema.resolve_columns(names, preset=preset, mapping=columns, source=source)
+        except DataError as exc:
+            if row == 0:
+                first_error = exc
+    return first_error
 
 
 def _encodings(path: Path) -> tuple[str, ...]:

@@ -229,6 +229,30 @@ def test_a_workbook_as_published_reads_as_the_csv_does(tmp_path):
     pd.testing.assert_frame_equal(from_workbook.lines, from_csv.lines)
 
 
+def test_a_report_sheet_with_a_title_above_its_header_is_read(tmp_path):
+    # As a reporting tool exports: a title, the date of the report, a blank row, the header.
+    orders = frame_from_rows(ROWS)
+    title = pd.DataFrame(
+        [["Order lines, all customers", None], ["printed 2024-02-01", None], [None, None]]
+    )
+    path = tmp_path / "report.xlsx"
+    with pd.ExcelWriter(path) as workbook:
+        title.to_excel(workbook, sheet_name="Report", header=False, index=False)
+        orders.to_excel(workbook, sheet_name="Report", startrow=3, index=False)
+    frame = read_orders(path)
+    assert frame["product_id"].tolist() == orders["product_id"].tolist()
+    assert frame["quantity"].tolist() == [2.0, 1.0, 5.0]
+    assert frame["timestamp"].iloc[2] == pd.Timestamp("2024-01-04 09:00")
+    # A bad cell under that header is named by its row on the sheet (header on row 4).
+    orders = orders.astype({"quantity": object})
+    orders.loc[2, "quantity"] = "five"
+    with pd.ExcelWriter(path) as workbook:
+        title.to_excel(workbook, sheet_name="Report", header=False, index=False)
+        orders.to_excel(workbook, sheet_name="Report", startrow=3, index=False)
+    with pytest.raises(DataError, match="sheet 'Report': row 7, column 'quantity'"):
+        read_orders(path)
+
+
 def test_a_bad_cell_in_a_workbook_names_its_sheet_and_row(tmp_path):
     frame = frame_from_rows(ROWS).astype({"quantity": object})
     frame.loc[1, "quantity"] = "two"
