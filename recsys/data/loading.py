@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 import warnings
 import zlib
 from collections.abc import Mapping
@@ -100,9 +101,17 @@ def _read_csv(path: Path, preset, columns) -> tuple[pd.DataFrame, str]:
     for encoding in _encodings(path):
         try:
             header_line = _first_line(path, encoding)
-            delimiter = max(_DELIMITERS, key=header_line.count)
+            # Excel writes and honours a first line "sep=;" naming the delimiter.
+            hint = re.fullmatch(r'"?sep=(.)"?\s*', header_line)
+            skip = 1 if hint else 0
+            delimiter = hint.group(1) if hint else max(_DELIMITERS, key=header_line.count)
             found = pd.read_csv(
-                path, sep=delimiter, nrows=0, encoding=encoding, skipinitialspace=True
+                path,
+                sep=delimiter,
+                nrows=0,
+                encoding=encoding,
+                skipinitialspace=True,
+                skiprows=skip,
             ).columns.tolist()
             resolved = schema.resolve_columns(
                 found, preset=preset, mapping=columns, source=str(path)
@@ -116,6 +125,7 @@ def _read_csv(path: Path, preset, columns) -> tuple[pd.DataFrame, str]:
                 keep_default_na=False,
                 na_values=[""],
                 skipinitialspace=True,
+                skiprows=skip,
             )
         except UnicodeDecodeError:
             if encoding == "utf-8":

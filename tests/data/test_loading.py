@@ -27,6 +27,15 @@ def test_reads_gzip_semicolon_and_parquet_alike(tmp_path):
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
 
 
+def test_an_excel_delimiter_line_is_honoured(tmp_path):
+    # Excel writes "sep=;" above the header of a CSV it saves for another locale.
+    path = tmp_path / "orders.csv"
+    path.write_text("sep=;\n" + frame_from_rows(ROWS).to_csv(index=False, sep=";"))
+    frame = read_orders(path)
+    assert frame["product_id"].tolist() == ["p1", "p2", "p1"]
+    assert frame["quantity"].tolist() == [2.0, 1.0, 5.0]
+
+
 def test_online_retail_preset_reads_both_uci_layouts(tmp_path):
     uci = load_history(SAMPLE, preset="online-retail")
     raw = pd.read_csv(SAMPLE, dtype=str)
