@@ -292,8 +292,14 @@ def _parse_numbers(
 ) -> pd.Series:
     """Numbers of a column; in a CSV file, a column whose every value is written with the
     delimiter's thousands separator or decimal comma (`_NumberStyle`) is read as such."""
+    original = values
     numbers = pd.to_numeric(values, errors="coerce")
     bad = (numbers.isna() & values.notna()).to_numpy()
+    if bad.any() and column == schema.PRICE:
+        # Prices are often written with their currency: "€4.50", "4,50 EUR".
+        values = values.astype("string").str.replace(_CURRENCY, "", regex=True)
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = (numbers.isna() & values.notna()).to_numpy()
     if bad.any() and delimiter is not None:
         style = _THOUSANDS_COMMAS if delimiter == "," else _DECIMAL_COMMAS
         strings = values.astype("string").str.strip()
@@ -307,9 +313,13 @@ def _parse_numbers(
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"{source}: row {row + first_row}, column '{column}': "
-            f"not a number: {_show(values.iloc[row])}"
+            f"not a number: {_show(original.iloc[row])}"
         )
     return numbers.astype("float64")
+
+
+#: A currency sign or ISO code before or after a price.
+_CURRENCY = r"^\s*(?:[€$£¥₹]|[A-Z]{3}(?=[\s\d.,+-]))\s*|\s*(?:[€$£¥₹]|(?<=[\s\d])[A-Z]{3})\s*$"
 
 
 class _NumberStyle(NamedTuple):

@@ -158,6 +158,12 @@ def test_numbers_in_the_style_of_the_files_delimiter(tmp_path):
         'c1,o1,2024-01-01,p1,"1,200"\nc2,o2,2024-01-04,p1,2.5\n'
     )
     assert read_orders(path)["quantity"].tolist() == [1200.0, 2.5]
+    # ... prices written with their currency, in either style ...
+    path.write_text(
+        "customer_id;order_id;timestamp;product_id;price\n"
+        "c1;o1;2024-01-01;p1;€ 1.234,50\nc2;o2;2024-01-04;p1;4,50 EUR\nc2;o2;2024-01-04;p2;3\n"
+    )
+    assert read_orders(path)["price"].tolist() == [1234.5, 4.5, 3.0]
     # ... and a column mixing the two styles is refused at the value that does not parse.
     path.write_text(
         "customer_id;order_id;timestamp;product_id;quantity\n"
