@@ -31,7 +31,7 @@ from recsys.exceptions import DataError, NotFittedError, ParameterError
 from recsys.models.base import Recommender
 from recsys.models.features import CandidateCounts, FeatureState
 from recsys.models.ranker import Ranker
-from recsys.models.reasons import explain
+from recsys.models.reasons import explain, popularity_text
 from recsys.models.reorder_cycles import to_days
 from recsys.models.sparse_rows import rank_within_groups
 
@@ -275,11 +275,7 @@ class AnticipationModel(Recommender):
 
     def _cold_start(self, history: OrderHistory, h: int) -> pd.DataFrame:
         """Products most customers bought in the last horizon, with that share as probability."""
-        recent = history.between(
-            history.end - pd.Timedelta(days=h), history.end + pd.Timedelta(seconds=1)
-        )
-        lines = recent.lines.drop_duplicates(["customer", "product"])
-        buyers = np.bincount(lines["product"].to_numpy(), minlength=history.n_products)
+        buyers = recent_buyers(history.lines, history.end, h, history.n_products)
         top = np.argsort(-buyers, kind="stable")[:100]
         top = top[buyers[top] > 0]
         share = buyers[top] / max(len(history.active_customers), 1)
@@ -287,12 +283,7 @@ class AnticipationModel(Recommender):
             {
                 "product": top,
                 "probability": share,
-                "reason_text": [
-                    f"popular: bought by {s:.0%} of customers in the last {h} days"
-                    if s >= 0.01
-                    else f"popular: bought by {b} customers in the last {h} days"
-                    for s, b in zip(share, buyers[top], strict=True)
-                ],
+                "reason_text": popularity_text(share, buyers[top], h),
             }
         )
 
@@ -462,6 +453,15 @@ class AnticipationModel(Recommender):
     def _leading_rounds(self) -> int:
         """How many of the ranker's first trees pre-rank candidates (see PRESCORE_SHRINKAGE)."""
         return max(round(PRESCORE_SHRINKAGE / self.ranker_.learning_rate), 1)
+
+
+def recent_buyers(
+    lines: pd.DataFrame, end: pd.Timestamp, horizon_days: int, n_products: int
+) -> np.ndarray:
+    """How many customers bought each product (code) in the ``horizon_days`` up to ``end``."""
+    recent = lines[lines[TIMESTAMP] >= end - pd.Timedelta(days=horizon_days)]
+    pairs = recent.drop_duplicates([CUSTOMER, PRODUCT])
+    return np.bincount(pairs[PRODUCT].to_numpy(), minlength=n_products)
 
 
 def _matrix(columns: dict[str, np.ndarray]) -> np.ndarray:

@@ -103,6 +103,20 @@ def explain(
     )
 
 
+def popularity_text(
+    share: np.ndarray, buyers: np.ndarray, horizon_days: int, scope: str = ""
+) -> list[str]:
+    """The reason of popular items: "popular: bought by 12% of customers in the last 30
+    days" (under 1%, the number of customers); ``scope`` names where ("in CHEESE")."""
+    head = f"popular {scope}: " if scope else "popular: "
+    return [
+        f"{head}bought by {s:.0%} of customers in the last {horizon_days:g} days"
+        if s >= 0.01
+        else f"{head}bought by {b} customers in the last {horizon_days:g} days"
+        for s, b in zip(share, buyers, strict=True)
+    ]
+
+
 def _anchors(
     state: FeatureState, customer: np.ndarray, product: np.ndarray, wanted: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

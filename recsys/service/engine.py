@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from recsys.data import schema
-from recsys.models.anticipate import AnticipationModel
+from recsys.models.anticipate import AnticipationModel, recent_buyers
 from recsys.models.demand import forecast_demand
+from recsys.models.reasons import popularity_text
 from recsys.models.reorder_cycles import to_days
 from recsys.progress import Progress
 from recsys.service.store import StoredOrder, lines_frame
@@ -93,6 +94,8 @@ class ServingModel:
         self._recent: dict[str, dict[str, StoredOrder]] = {}
         self._epoch: dict[str, int] = {}  # per customer, bumped by each ingested order
         self._forecasts: dict[tuple[dt.date, int], pd.DataFrame] = {}
+        # Buyers per product in the last horizon, and customers: computed at first use.
+        self._buyers: tuple[np.ndarray, int] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         if recent_orders:
@@ -109,6 +112,36 @@ class ServingModel:
     @property
     def has_categories(self) -> bool:
         return self.model.product_categories_ is not None
+
+    def popular_in_category(self, category: str, k: int, leave_out: np.ndarray) -> ItemList:
+        """The ``k`` products of ``category`` most customers bought in the model's last
+        horizon, but ``leave_out`` (codes): what fills a category's list past the customer's
+        own candidates. Probabilities are those customers' share, as for a cold start."""
+        if self._buyers is None:  # once per model (a pass over its lines: not under the lock)
+            model = self.model
+            buyers = recent_buyers(
+                model.lines_, model.fitted_until_, model.horizon_days_, model.n_products_
+            )
+            self._buyers = buyers, max(int((model.state_.cycles_.customer_orders_ > 0).sum()), 1)
+        buyers, customers = self._buyers
+        wanted = (self.model.product_categories_ == category) & (buyers > 0)
+        wanted[leave_out] = False
+        codes = np.flatnonzero(wanted)
+        codes = codes[np.argsort(-buyers[codes], kind="stable")[:k]]
+        share = buyers[codes] / customers
+        h = self.model.horizon_days_
+        return ItemList(
+            product=codes.astype(np.int64),
+            score=share,
+            probability=share,
+            expected_date=np.full(len(codes), "NaT", dtype=object),
+            expected_quantity=self.model.state_.cycles_.product_quantity_[codes].astype(float),
+            reason=np.full(len(codes), "popular", dtype=object),
+            reason_text=np.array(
+                popularity_text(share, buyers[codes], h, f"in {category}"), dtype=object
+            ),
+            cold_start=False,
+        )
 
     def product_codes(self, product_ids: list[str]) -> np.ndarray:
         """Codes of product ids, -1 for ids the model does not know."""
@@ -218,8 +251,11 @@ class ServingModel:
         """Ask a running `warm` to stop (the model is being replaced)."""
         self._stop.set()
 
-    def item_dicts(self, items: ItemList, chosen: np.ndarray) -> list[dict[str, Any]]:
-        """Items at positions ``chosen`` of a list, as the API shows them (`schemas.Item`)."""
+    def item_dicts(
+        self, items: ItemList, chosen: np.ndarray, first_rank: int = 1
+    ) -> list[dict[str, Any]]:
+        """Items at positions ``chosen`` of a list, as the API shows them (`schemas.Item`),
+        ranked from ``first_rank``."""
         product = items.product[chosen]
         columns = zip(
             self.model.product_ids_[product].tolist(),
@@ -243,7 +279,7 @@ class ServingModel:
                 "reason_text": text,
             }
             for rank, (product_id, name, probability, date, quantity, reason, text) in enumerate(
-                columns, start=1
+                columns, start=first_rank
             )
         ]
 
@@ -282,6 +318,16 @@ class ServingModel:
             return np.zeros(0, dtype=np.int64)
         codes = self.product_codes(list(recent[schema.PRODUCT_ID]))
         return np.unique(codes[codes >= 0])
+
+    def bought(self, customer_id: str) -> np.ndarray:
+        """Codes of every product the customer has bought, in training or since."""
+        code = self._customers.get_indexer([customer_id])[0]
+        fitted = np.zeros(0, dtype=np.int64)
+        if code >= 0:
+            cycles = self.model.state_.cycles_
+            pairs, _ = cycles.customer_pairs(np.array([code]))
+            fitted = cycles.pair_product_[pairs].astype(np.int64)
+        return np.union1d(fitted, self.recent_products(customer_id))
 
     def customer_orders(self, customer_id: str) -> pd.DataFrame:
         """The customer's orders, oldest first: ``timestamp, lines, units`` (training orders

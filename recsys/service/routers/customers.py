@@ -73,13 +73,23 @@ async def next_items(
     chosen = _select(model, items, k, category, exclude)
     # Plain dicts: FastAPI validates and serialises them in one pass of pydantic-core,
     # without building model objects first (this is the hottest route).
+    listed = model.item_dicts(items, chosen)
+    if category is not None and len(chosen) < k:
+        # The customer's own candidates hold too few of the category: its best sellers follow.
+        leave_out = np.r_[items.product[chosen], _excluded(model, exclude)].astype(np.int64)
+        if query.new_only:
+            leave_out = np.r_[leave_out, model.bought(customer_id)]
+        fill = await run_in_threadpool(
+            model.popular_in_category, category, k - len(chosen), leave_out
+        )
+        listed += model.item_dicts(fill, np.arange(len(fill.product)), len(chosen) + 1)
     return {
         "customer_id": customer_id,
         "as_of": day.isoformat(),
         "horizon_days": model.model.horizon_days_,
         "cold_start": items.cold_start,
         "model_version": model.version,
-        "items": model.item_dicts(items, chosen),
+        "items": listed,
     }
 
 
@@ -177,8 +187,15 @@ def _select(
     """Positions in the list of the first ``k`` items that pass the filters."""
     keep = np.ones(len(items.product), dtype=bool)
     if exclude:
-        left_out = model.product_codes([p.strip() for p in exclude.split(",") if p.strip()])
-        keep &= ~np.isin(items.product, left_out)
+        keep &= ~np.isin(items.product, _excluded(model, exclude))
     if category is not None:
         keep &= model.product_category(items.product) == category
     return np.flatnonzero(keep)[:k]
+
+
+def _excluded(model: ServingModel, exclude: str | None) -> np.ndarray:
+    """Codes of the products in ``exclude`` that the model knows."""
+    if not exclude:
+        return np.zeros(0, dtype=np.int64)
+    codes = model.product_codes([p.strip() for p in exclude.split(",") if p.strip()])
+    return codes[codes >= 0]
