@@ -140,10 +140,7 @@ class AnticipationModel(Recommender):
         self.horizon_days_ = h
         self.customer_ids_ = history.customer_ids
         self.product_ids_ = history.product_ids
-        names = history.product_names
-        self.display_names_ = np.where(
-            pd.isna(names) if names is not None else True, history.product_ids, names
-        ).astype(object)
+        self.display_names_ = display_names(history)
         self.product_categories_ = history.product_categories
         # Kept on the model only (not on the inner cutoffs' feature states): a customer's
         # lines are rebuilt with new orders by `with_recent_orders`.
@@ -453,6 +450,20 @@ class AnticipationModel(Recommender):
     def _leading_rounds(self) -> int:
         """How many of the ranker's first trees pre-rank candidates (see PRESCORE_SHRINKAGE)."""
         return max(round(PRESCORE_SHRINKAGE / self.ranker_.learning_rate), 1)
+
+
+def display_names(history: OrderHistory) -> np.ndarray:
+    """What reasons call each product: its name, else its id with its category ("1029743
+    (FLUID MILK)": a grocer's export may have no names), else its id."""
+    ids = history.product_ids.astype(object)
+    names, categories = history.product_names, history.product_categories
+    fallback = ids
+    if categories is not None:
+        known = ~pd.isna(categories)
+        fallback = np.where(known, ids + " (" + np.where(known, categories, "") + ")", ids)
+    if names is None:
+        return fallback.astype(object)
+    return np.where(pd.isna(names), fallback, names).astype(object)
 
 
 def recent_buyers(

@@ -263,3 +263,20 @@ def test_recent_orders_of_unknown_products_leave_the_customer_as_they_were(fitte
     np.testing.assert_allclose(after["probability"], before["probability"], rtol=1e-5)
     stranger = model.with_recent_orders(_recent("zed", "zed-x", 65, "unheard-of"))
     assert (stranger.predict(np.array([0]), k=3)["reason"] == "popular").all()
+
+
+def test_products_without_a_name_are_called_by_id_and_category():
+    from recsys.data import clean, encode
+    from recsys.data.cleaning import CleaningPolicy
+    from recsys.models.anticipate import display_names
+    from tests.helpers import frame_from_rows
+
+    # A grocer's export: ids and categories, a name for only some products.
+    frame = frame_from_rows(
+        [("a", "o1", 0, "1029743"), ("a", "o1", 0, "995242"), ("b", "o2", 1, "7")]
+    )
+    frame["category"] = ["FLUID MILK", "BANANAS", None]
+    frame["product_name"] = [None, "Bananas, loose", None]
+    history = encode(*clean(frame, CleaningPolicy(non_product_ids=None, non_product_names=None)))
+    names = dict(zip(history.product_ids, display_names(history), strict=True))
+    assert names == {"1029743": "1029743 (FLUID MILK)", "995242": "Bananas, loose", "7": "7"}
