@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from recsys import __version__
 from recsys.service import errors
@@ -40,9 +41,12 @@ DESCRIPTION = """
 Recommendations and demand anticipation from order history.
 
 * **customers**: each customer's "you'll need this next" list, with probabilities, expected
-  dates, usual quantities and reasons.
+  dates, usual quantities and reasons (or only what is new to them: cross-sell), and their
+  reorder cycles: what they buy, how often, what is due or overdue.
 * **baskets** and **products**: what goes with a cart or a product.
+* **forecast**: expected units per product over the next days, with an 80% interval.
 * **orders**: live ingestion, applied at once and learned at the next training.
+* **crm**: the account page for a CRM sidebar, and signed links to it.
 
 Every route but `/healthz` and `/readyz` needs an API key in the `X-API-Key` header: a read key,
 or an ingest key for `POST /v1/orders`. Errors share one body: `{"error", "field", "detail"}`.
@@ -88,7 +92,8 @@ def create_app(
             holder.stop()
             store.close()
 
-    app = FastAPI(
+    # The interactive docs' scripts are served by the app (no CDN): /docs works offline.
+    app = FastAPIOffline(
         title="recsys",
         version=__version__,
         description=DESCRIPTION,
