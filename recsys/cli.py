@@ -8,6 +8,7 @@ internal error.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -218,8 +219,11 @@ def _add_customer_file_arguments(command: argparse.ArgumentParser, for_unknown: 
 def _add_data_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     parser.add_argument(
         "--orders",
+        nargs="+",
+        metavar="FILE",
         required=required,
-        help="order history: .csv, .csv.gz, .parquet or a spreadsheet (.xlsx, .xls, .ods)",
+        help="order history: .csv, .csv.gz, .parquet or a spreadsheet (.xlsx, .xls, .ods); "
+        "several files are read as one history, an order id given twice taken from the last",
     )
     layout = parser.add_mutually_exclusive_group()
     layout.add_argument("--preset", help="named source layout, e.g. online-retail")
@@ -257,6 +261,13 @@ def _load(args: argparse.Namespace, extra=None):
         policy=CleaningPolicy.for_preset(args.preset, **overrides),
         extra=extra,
     )
+
+
+def _digest(files: list[dict[str, str]]) -> str | None:
+    """The data's SHA-256: one file's own, or that of several files' digests in order."""
+    if len(files) < 2:
+        return files[0]["sha256"] if files else None
+    return hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest()
 
 
 def _parse_ks(text: str) -> list[int]:
@@ -367,10 +378,12 @@ def _train(args: argparse.Namespace) -> int:
         history.end,
     )
     model = AnticipationModel(horizon_days=args.horizon_days).fit(history)
+    files = [{"path": f, "sha256": file_sha256(f)} for f in args.orders or []]
     manifest = {
         "data": {
-            "source": str(args.orders) if args.orders else None,
-            "sha256": file_sha256(args.orders) if args.orders else None,
+            "source": ", ".join(args.orders) if args.orders else None,
+            "sha256": _digest(files),
+            "files": files,
             "ingested": str(args.ingested) if args.ingested else None,
             # Stored orders up to this sequence number are in the model; the service applies
             # only later ones live.

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from recsys.export import COLUMNS, CYCLE_COLUMNS
-from tests.helpers import SAMPLE, frame_from_rows, write_csv
+from tests.helpers import SAMPLE, fortnightly_rows, frame_from_rows, write_csv
 from tests.test_cli import run
 
 
@@ -175,6 +175,28 @@ def test_train_bad_input_writes_nothing(tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert message in proc.stderr and "Traceback" not in proc.stderr
         assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def test_train_on_several_files_records_each_in_the_manifest(tmp_path):
+    from recsys.artifacts import file_sha256
+
+    rows = fortnightly_rows(weeks=10)
+    old = write_csv(frame_from_rows([r for r in rows if r[2] < 35]), tmp_path / "old.csv")
+    new = write_csv(frame_from_rows([r for r in rows if r[2] >= 28]), tmp_path / "new.csv")
+    models = tmp_path / "models"
+    proc = run("-q", "train", "--orders", str(old), str(new), "--models-dir", str(models))
+    assert proc.returncode == 0, proc.stderr
+    data = pd.read_json(models / "current" / "manifest.json", typ="series")["data"]
+    assert [f["path"] for f in data["files"]] == [str(old), str(new)]
+    assert [f["sha256"] for f in data["files"]] == [file_sha256(old), file_sha256(new)]
+    assert len(data["sha256"]) == 64 and data["sha256"] not in (file_sha256(old), file_sha256(new))
+    # The week both files hold is taken once, from the later file: no line to merge.
+    assert data["cleaning"]["lines_read"] == data["cleaning"]["lines_kept"] == len(rows)
+    assert data["cleaning"]["duplicates_merged"] == 0
+    other = tmp_path / "other-models"
+    bad = run("train", "--orders", str(old), str(tmp_path / "none.csv"), "--models-dir", str(other))
+    assert bad.returncode == 2 and "none.csv: no such file" in bad.stderr
+    assert not other.exists()
 
 
 def test_forecast_writes_units_per_product_and_refuses_bad_days(tmp_path, models_dir):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,8 @@ from recsys.data.history import OrderHistory
 from recsys.data.loading import read_orders
 from recsys.data.splitting import TemporalSplit, temporal_split
 from recsys.exceptions import DataError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CleaningPolicy",
@@ -29,27 +32,40 @@ __all__ = [
 
 
 def load_history(
-    path: str | Path | None,
+    path: str | Path | Sequence[str | Path] | None,
     *,
     preset: str | None = None,
     columns: Mapping[str, str] | None = None,
     policy: CleaningPolicy | None = None,
     extra: pd.DataFrame | None = None,
 ) -> OrderHistory:
-    """Read, clean and encode an order file: the one call most users need.
+    """Read, clean and encode order files: the one call most users need.
 
+    ``path`` is one file or several (exports of successive periods, say): an order id in more
+    than one is taken from the last file that holds it, as from a correcting re-export.
     ``extra`` adds order lines already in the canonical layout (orders ingested by the service);
-    an order id present in the file is taken from the file only. ``path`` may be None when
+    an order id present in a file is taken from the file only. ``path`` may be None when
     ``extra`` holds every order. The cleaning policy defaults to
     `CleaningPolicy.for_preset(preset)`.
     """
-    frames = [] if path is None else [read_orders(path, preset=preset, columns=columns)]
-    if extra is not None and len(extra):
-        if frames:
-            extra = extra[~extra[schema.ORDER_ID].isin(frames[0][schema.ORDER_ID])]
-        frames.append(extra)
-    if not frames:
+    paths = [] if path is None else [path] if isinstance(path, (str, Path)) else list(path)
+    # Lowest priority first: an order id is taken from the last source that holds it.
+    sources = [extra] if extra is not None and len(extra) else []
+    sources += [read_orders(p, preset=preset, columns=columns) for p in paths]
+    if not sources:
         raise DataError("no orders: give an order file, stored orders, or both")
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    kept, seen = [], pd.Index([])
+    for i, frame in enumerate(reversed(sources)):
+        ids = frame[schema.ORDER_ID]
+        # (No copy of a single source: on tens of millions of lines it would double memory.)
+        kept.append(frame[~ids.isin(seen)] if i else frame)
+        if i < len(sources) - 1:
+            seen = seen.append(pd.Index(ids.dropna().unique()))
+    left_out = sum(map(len, sources)) - sum(map(len, kept))
+    if left_out:
+        log.info(
+            "orders: %s lines of orders that a later source gives again left out", f"{left_out:,}"
+        )
+    frame = kept[0] if len(kept) == 1 else pd.concat(kept[::-1], ignore_index=True)
     cleaned, report = clean(frame, policy or CleaningPolicy.for_preset(preset))
     return encode(cleaned, report)

@@ -285,3 +285,27 @@ def test_a_bad_cell_in_a_workbook_names_its_sheet_and_row(tmp_path):
     pd.DataFrame({"note": ["no orders here"]}).to_excel(notes, index=False)
     with pytest.raises(DataError, match="missing required column 'customer_id'"):
         read_orders(notes)
+
+
+def test_several_files_are_one_history_and_a_re_exported_order_is_taken_once(tmp_path):
+    # January's export, February's (another format), and a re-export correcting order o2.
+    january = write_csv(frame_from_rows(ROWS), tmp_path / "2024-01.csv")
+    february = tmp_path / "2024-02.parquet"
+    frame_from_rows([("c3", "o3", 33, "p2", 4)]).to_parquet(february)
+    fix = write_csv(frame_from_rows([("c2", "o2", 3, "p1", 3)]), tmp_path / "fix.csv")
+    stored = frame_from_rows([("c1", "o1", 0, "p9", 1), ("c4", "o4", 40, "p1", 1)])
+    history = load_history([january, february, fix], extra=stored)
+    lines = history.lines.assign(
+        customer=history.customer_ids[history.lines["customer"]],
+        product=history.product_ids[history.lines["product"]],
+    )
+    got = sorted(zip(lines["customer"], lines["product"], lines["quantity"], strict=True))
+    # o1 from January (its stored copy loses to the file), o2 from the fix alone (3 units, not
+    # 5 + 3), o3 from February, o4 stored only.
+    assert got == [
+        ("c1", "p1", 2),
+        ("c1", "p2", 1),
+        ("c2", "p1", 3),
+        ("c3", "p2", 4),
+        ("c4", "p1", 1),
+    ]
