@@ -138,9 +138,7 @@ def export_cycles(
     as_of = check_as_of(model, as_of)
     customer_ids, codes = _customer_codes(model, customer_ids, allow_unknown, "leave them out")
     known = codes >= 0
-    table = model.state_.cycles_.table(codes[known], to_days(as_of), model.horizon_days_)
-    if statuses is not None:
-        table = table[table["status"].isin(statuses)]
+    table = model.state_.cycles_.table(codes[known], to_days(as_of), model.horizon_days_, statuses)
     table["name"] = model.display_names_[table["product"].to_numpy()]
     return _write_in_original_ids(table, model, customer_ids[known], CYCLE_COLUMNS, out)
 

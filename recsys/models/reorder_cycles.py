@@ -209,15 +209,28 @@ class ReorderCycles:
         index = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + lo[owner]
         return index, owner
 
-    def table(self, customers: np.ndarray, as_of: float, horizon_days: float) -> pd.DataFrame:
-        """Every pair of the given customer codes as of day ``as_of``: ``row`` (position in
-        ``customers``), ``product``, ``purchases``, ``first_purchase``, ``last_purchase``,
-        ``days_since_last``, ``interval_days`` (median), ``interval_spread_days`` (both to a
-        tenth of a day), ``usual_quantity`` (median units), ``next_due`` (one interval after
-        the last purchase) and ``status`` (`cycle_status`); by customer, soonest due first."""
+    def table(
+        self,
+        customers: np.ndarray,
+        as_of: float,
+        horizon_days: float,
+        statuses: tuple[str, ...] | None = None,
+    ) -> pd.DataFrame:
+        """Every pair of the given customer codes as of day ``as_of`` (only those of
+        ``statuses``, if given): ``row`` (position in ``customers``), ``product``,
+        ``purchases``, ``first_purchase``, ``last_purchase``, ``days_since_last``,
+        ``interval_days`` (median), ``interval_spread_days`` (both to a tenth of a day),
+        ``usual_quantity`` (median units), ``next_due`` (one interval after the last purchase)
+        and ``status`` (`cycle_status`); by customer, soonest due first."""
         pair, row = self.customer_pairs(np.asarray(customers, dtype=np.int64))
         gap, spread = self.pair_gap_[pair], self.pair_gap_std_[pair]
         since = as_of - self.pair_last_[pair]
+        status = cycle_status(gap, spread, since, horizon_days)
+        if statuses is not None:
+            # Filtered before the table is built: a call list of a large base stays small.
+            wanted = np.isin(status, statuses)
+            pair, row, gap, spread = pair[wanted], row[wanted], gap[wanted], spread[wanted]
+            since, status = since[wanted], status[wanted]
         table = pd.DataFrame(
             {
                 "row": row,
@@ -230,7 +243,7 @@ class ReorderCycles:
                 "interval_spread_days": np.round(spread, 1),
                 "usual_quantity": self.pair_quantity_[pair],
                 "next_due": pd.to_datetime(from_days(self.pair_last_[pair] + gap)).normalize(),
-                "status": cycle_status(gap, spread, since, horizon_days),
+                "status": status,
             }
         )
         return table.sort_values(["row", "next_due"], kind="stable", ignore_index=True)

@@ -222,7 +222,9 @@ class ServingModel:
             return self.model.with_recent_orders(recent), np.zeros(1, dtype=np.int64)
         return self.model, self._customers.get_indexer(pd.Index(customer_ids, dtype=object))
 
-    def cycles(self, customer_id: str, day: dt.date) -> pd.DataFrame:
+    def cycles(
+        self, customer_id: str, day: dt.date, statuses: tuple[str, ...] | None = None
+    ) -> pd.DataFrame:
         """The customer's reorder cycles as of a day (`ReorderCycles.table`), with the orders
         ingested since training; no rows for a customer nobody knows."""
         with self._lock:
@@ -230,7 +232,7 @@ class ServingModel:
         model, codes = self._model_as_of([customer_id], day, recent)
         codes = codes[(codes >= 0) & (codes < model.n_customers_)]
         as_of = max(pd.Timestamp(day), model.fitted_until_)
-        return model.state_.cycles_.table(codes, to_days(as_of), model.horizon_days_)
+        return model.state_.cycles_.table(codes, to_days(as_of), model.horizon_days_, statuses)
 
     def warm(self, day: dt.date, batch: int = 500) -> None:
         """Compute the day's list of every known customer into the cache, in batches."""

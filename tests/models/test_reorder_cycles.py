@@ -48,3 +48,15 @@ def test_a_cycle_goes_from_later_to_due_to_overdue_as_days_pass():
     # Due within the horizon (day 90), still due just after it, overdue once past another
     # whole interval (day 120).
     assert statuses == ["later", "due", "due", "overdue"]
+
+
+def test_a_status_filter_gives_the_filtered_table():
+    history = history_from_rows(ROWS)
+    cycles = ReorderCycles().fit(history)
+    day = to_days(START + pd.Timedelta(days=66))
+    both = np.arange(history.n_customers)
+    full = cycles.table(both, day, 7)
+    for statuses in (("overdue",), ("due", "once")):
+        wanted = full[full["status"].isin(statuses)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(cycles.table(both, day, 7, statuses), wanted)
+        assert len(wanted) > 0

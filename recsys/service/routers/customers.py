@@ -119,9 +119,8 @@ async def cycles(
     call), soonest due first, with the orders posted to `/v1/orders` counted. A "buy it
     again" page, or a rep's checklist."""
     day = resolve_day(model, now(request), query.as_of)
-    table = await run_in_threadpool(model.cycles, customer_id, day)
-    if query.status is not None:
-        table = table[table["status"] == query.status]
+    statuses = None if query.status is None else (query.status,)
+    table = await run_in_threadpool(model.cycles, customer_id, day, statuses)
     names = model.product_name(table["product"].to_numpy())
     return CustomerCycles(
         customer_id=customer_id,
