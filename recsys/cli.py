@@ -8,10 +8,11 @@ internal error.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from recsys.exceptions import ParameterError, RecsysError
 
@@ -440,55 +441,48 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from recsys.artifacts import load_model
-    from recsys.data.splitting import parse_date
-    from recsys.export import check_output_path, export_recommendations, read_customer_ids
+    from recsys.export import export_recommendations
 
-    out = check_output_path(args.out)
-    as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
-    if args.k < 1:
-        raise ParameterError(f"--k must be a positive integer, got {args.k}")
-    ids = read_customer_ids(args.customers) if args.customers else None
-    model, manifest = load_model(args.models_dir)
-    rows = export_recommendations(
-        model,
-        out,
-        k=args.k,
-        as_of=as_of,
-        customer_ids=ids,
-        allow_unknown=args.allow_unknown,
-        new_only=args.new_only,
-    )
-    print(f"wrote {rows:,} rows to {out} (model {manifest['version']})")
-    return EXIT_OK
+    def writer() -> Callable[..., int]:
+        if args.k < 1:
+            raise ParameterError(f"--k must be a positive integer, got {args.k}")
+        return functools.partial(export_recommendations, k=args.k, new_only=args.new_only)
+
+    return _write_per_customer(args, writer)
 
 
 def _cycles(args: argparse.Namespace) -> int:
+    from recsys.export import export_cycles
+    from recsys.models.reorder_cycles import CYCLE_STATUSES
+
+    def writer() -> Callable[..., int]:
+        statuses = None
+        if args.status is not None:
+            statuses = tuple(s.strip() for s in args.status.split(",") if s.strip())
+            wrong = [s for s in statuses if s not in CYCLE_STATUSES]
+            if wrong or not statuses:
+                raise ParameterError(
+                    f"--status {args.status!r}: expected some of {', '.join(CYCLE_STATUSES)}"
+                )
+        return functools.partial(export_cycles, statuses=statuses)
+
+    return _write_per_customer(args, writer)
+
+
+def _write_per_customer(args: argparse.Namespace, writer: Callable[[], Callable[..., int]]) -> int:
+    """What `export` and `cycles` share: check --out and --as-of, then the command's own
+    arguments (``writer()`` returns the function that writes), read --customers, load the
+    model, write, and say so."""
     from recsys.artifacts import load_model
     from recsys.data.splitting import parse_date
-    from recsys.export import check_output_path, export_cycles, read_customer_ids
-    from recsys.models.reorder_cycles import CYCLE_STATUSES
+    from recsys.export import check_output_path, read_customer_ids
 
     out = check_output_path(args.out)
     as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
-    statuses = None
-    if args.status is not None:
-        statuses = tuple(s.strip() for s in args.status.split(",") if s.strip())
-        wrong = [s for s in statuses if s not in CYCLE_STATUSES]
-        if wrong or not statuses:
-            raise ParameterError(
-                f"--status {args.status!r}: expected some of {', '.join(CYCLE_STATUSES)}"
-            )
+    write = writer()
     ids = read_customer_ids(args.customers) if args.customers else None
     model, manifest = load_model(args.models_dir)
-    rows = export_cycles(
-        model,
-        out,
-        as_of=as_of,
-        customer_ids=ids,
-        allow_unknown=args.allow_unknown,
-        statuses=statuses,
-    )
+    rows = write(model, out, as_of=as_of, customer_ids=ids, allow_unknown=args.allow_unknown)
     print(f"wrote {rows:,} rows to {out} (model {manifest['version']})")
     return EXIT_OK
 
