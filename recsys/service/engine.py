@@ -197,12 +197,8 @@ class ServingModel:
         new_only: bool = False,
     ) -> list[ItemList]:
         """Lists of several customers (``recent``: new lines of the first and only one)."""
-        model, codes = self._model_as_of(customer_ids, day, recent)
-        as_of = pd.Timestamp(day)
-        items = model.predict(
-            codes, k=LIST_SIZE, as_of=max(as_of, model.fitted_until_), new_only=new_only
-        )
-        known = (codes >= 0) & (codes < model.n_customers_)
+        model, codes, known, as_of = self._model_as_of(customer_ids, day, recent)
+        items = model.predict(codes, k=LIST_SIZE, as_of=as_of, new_only=new_only)
         rows = items["row"].to_numpy()
         bounds = np.searchsorted(rows, np.arange(len(codes) + 1))
         return [
@@ -212,15 +208,21 @@ class ServingModel:
 
     def _model_as_of(
         self, customer_ids: list[str], day: dt.date, recent: pd.DataFrame | None
-    ) -> tuple[AnticipationModel, np.ndarray]:
-        """The model that knows the orders before ``day`` (``recent``: new lines of the first
-        and only customer) and the customers' codes in it."""
+    ) -> tuple[AnticipationModel, np.ndarray, np.ndarray, pd.Timestamp]:
+        """``(model, codes, known, as_of)``: the model that knows the orders before ``day``
+        (``recent``: new lines of the first and only customer), the customers' codes in it,
+        which of them it knows, and the time it answers for (not before its own data)."""
+        as_of = pd.Timestamp(day)
+        model, codes = self.model, None
         if recent is not None:
             # Orders of the day asked about or later do not exist yet, as of that day.
-            recent = recent[recent[schema.TIMESTAMP] < pd.Timestamp(day)]
-        if recent is not None and len(recent):
-            return self.model.with_recent_orders(recent), np.zeros(1, dtype=np.int64)
-        return self.model, self._customers.get_indexer(pd.Index(customer_ids, dtype=object))
+            recent = recent[recent[schema.TIMESTAMP] < as_of]
+            if len(recent):
+                model, codes = model.with_recent_orders(recent), np.zeros(1, dtype=np.int64)
+        if codes is None:
+            codes = self._customers.get_indexer(pd.Index(customer_ids, dtype=object))
+        known = (codes >= 0) & (codes < model.n_customers_)
+        return model, codes, known, max(as_of, model.fitted_until_)
 
     def cycles(
         self, customer_id: str, day: dt.date, statuses: tuple[str, ...] | None = None
@@ -229,10 +231,9 @@ class ServingModel:
         ingested since training; no rows for a customer nobody knows."""
         with self._lock:
             recent = self._recent_frame(customer_id)
-        model, codes = self._model_as_of([customer_id], day, recent)
-        codes = codes[(codes >= 0) & (codes < model.n_customers_)]
-        as_of = max(pd.Timestamp(day), model.fitted_until_)
-        return model.state_.cycles_.table(codes, to_days(as_of), model.horizon_days_, statuses)
+        model, codes, known, as_of = self._model_as_of([customer_id], day, recent)
+        cycles = model.state_.cycles_
+        return cycles.table(codes[known], to_days(as_of), model.horizon_days_, statuses)
 
     def warm(self, day: dt.date, batch: int = 500) -> None:
         """Compute the day's list of every known customer into the cache, in batches."""
