@@ -248,12 +248,12 @@ def as_id_strings(values: pd.Series) -> pd.Series:
 def parse_timestamps(values: pd.Series, source: str = "input", first_row: int = 1) -> pd.Series:
     """Parse a column of dates or date-times; raise DataError at the first value that fails.
 
-    Rows in errors are counted from ``first_row`` (2 in a spreadsheet, whose row 1 is the
-    header). The format is inferred from the data. Where the format inferred month first fails on some
+    The format is inferred from the data. Where the format inferred month first fails on some
     values and day first reads more of them ("03/04/2023" beside "25/04/2023"), the whole
     column is read day first: one reading for every value, never month first for some and day
     first for others. A column still mixing formats is parsed value by value. Time zones are
-    converted to UTC and dropped, so every timestamp is naive.
+    converted to UTC and dropped, so every timestamp is naive. Rows in errors count from
+    ``first_row`` (2 in a spreadsheet, whose row 1 is the header).
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
