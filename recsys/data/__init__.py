@@ -41,8 +41,8 @@ def load_history(
 ) -> OrderHistory:
     """Read, clean and encode order files: the one call most users need.
 
-    ``path`` is one file or several (exports of successive periods, say): an order id in more
-    than one is taken from the last file that holds it, as from a correcting re-export.
+    ``path`` is one file or several (exports of successive periods, say): a customer's order id
+    in more than one is taken from the last file that holds it, as from a correcting re-export.
     ``extra`` adds order lines already in the canonical layout (orders ingested by the service);
     an order id present in a file is taken from the file only. ``path`` may be None when
     ``extra`` holds every order. The cleaning policy defaults to
@@ -54,13 +54,16 @@ def load_history(
     sources += [read_orders(p, preset=preset, columns=columns) for p in paths]
     if not sources:
         raise DataError("no orders: give an order file, stored orders, or both")
-    kept, seen = [], pd.Index([])
+    kept, seen = [], None
     for i, frame in enumerate(reversed(sources)):
-        ids = frame[schema.ORDER_ID]
         # (No copy of a single source: on tens of millions of lines it would double memory.)
+        if len(sources) == 1:
+            kept.append(frame)
+            break
+        # An order is a customer's: ids derived from timestamps repeat across customers.
+        ids = pd.MultiIndex.from_frame(frame[[schema.CUSTOMER_ID, schema.ORDER_ID]])
         kept.append(frame[~ids.isin(seen)] if i else frame)
-        if i < len(sources) - 1:
-            seen = seen.append(pd.Index(ids.dropna().unique()))
+        seen = ids.unique() if seen is None else seen.append(ids.unique())
     left_out = sum(map(len, sources)) - sum(map(len, kept))
     if left_out:
         log.info(

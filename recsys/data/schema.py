@@ -5,10 +5,13 @@ The canonical names live here and nowhere else; every other module refers to the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from recsys.exceptions import DataError, ParameterError
+
+log = logging.getLogger(__name__)
 
 CUSTOMER_ID = "customer_id"
 ORDER_ID = "order_id"
@@ -113,8 +116,10 @@ def resolve_columns(
     """Decide which source column feeds each canonical column.
 
     An explicit mapping wins over the preset, the preset over the canonical name itself.
-    Returns ``{canonical: source_column}`` for every column that is present; raises a
-    DataError naming the missing required column and listing the columns found.
+    A file without order ids (a till's or a loyalty card's export of lines) takes a customer's
+    lines with the same timestamp as one order. Returns ``{canonical: source_column}`` for
+    every column that is present; raises a DataError naming the missing required column and
+    listing the columns found.
     """
     found_set = set(found)
     mapping = dict(mapping or {})
@@ -134,11 +139,20 @@ def resolve_columns(
             if name in found_set:
                 resolved[canonical] = name
                 break
+    orders_from_timestamps = ORDER_ID not in resolved and TIMESTAMP in resolved
+    if orders_from_timestamps:
+        resolved[ORDER_ID] = resolved[TIMESTAMP]
     missing = [c for c in REQUIRED_COLUMNS if c not in resolved]
     if missing:
         hint = f" (preset {preset.name})" if preset else ""
         raise DataError(
             f"{source}: missing required column '{missing[0]}'{hint}; "
             f"columns found: {', '.join(found)}; map it with --columns {missing[0]}=NAME"
+        )
+    if orders_from_timestamps:
+        log.warning(
+            "%s: no order_id column; a customer's lines with the same %s are one order",
+            source,
+            resolved[TIMESTAMP],
         )
     return resolved

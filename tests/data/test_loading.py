@@ -93,12 +93,50 @@ def test_not_parquet(tmp_path):
 
 
 def test_missing_required_column_is_named_with_columns_found(tmp_path):
-    path = write_csv(frame_from_rows(ROWS).drop(columns="order_id"), tmp_path / "orders.csv")
+    path = write_csv(frame_from_rows(ROWS).drop(columns="product_id"), tmp_path / "orders.csv")
     with pytest.raises(DataError) as err:
         read_orders(path)
     message = str(err.value)
-    assert "missing required column 'order_id'" in message
-    assert "columns found: customer_id, timestamp, product_id, quantity" in message
+    assert "missing required column 'product_id'" in message
+    assert "columns found: customer_id, order_id, timestamp, quantity" in message
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_without_order_ids_a_customers_lines_at_one_time_are_one_order(tmp_path, suffix):
+    # c1 shops twice on day 0 (morning and afternoon) and once on day 7; c2 on day 0 morning.
+    rows = [("c1", "", 0, "p1"), ("c1", "", 0, "p2"), ("c2", "", 0, "p1"), ("c1", "", 7, "p3")]
+    frame = frame_from_rows(rows).drop(columns="order_id")
+    afternoon = pd.DataFrame(
+        {
+            "customer_id": ["c1"],
+            "timestamp": [pd.Timestamp("2024-01-01 15:00")],
+            "product_id": ["p4"],
+            "quantity": [1.0],
+        }
+    )
+    frame = pd.concat([frame, afternoon], ignore_index=True)
+    path = tmp_path / f"orders.{suffix}"
+    frame.to_csv(path, index=False) if suffix == "csv" else frame.to_parquet(path)
+    history = load_history(path)
+    orders = history.orders
+    per_customer = orders.groupby("customer").size()
+    c1, c2 = (list(history.customer_ids).index(c) for c in ("c1", "c2"))
+    assert per_customer[c1] == 3 and per_customer[c2] == 1
+    assert sorted(orders["n_lines"]) == [1, 1, 1, 2]
+
+
+def test_files_without_order_ids_keep_other_customers_at_the_same_time(tmp_path):
+    """The last file wins a customer's order, not every customer's order at that time."""
+    columns = ["customer_id", "timestamp", "product_id"]
+    first = frame_from_rows([("c1", "", 0, "p1"), ("c2", "", 0, "p1")])[columns]
+    second = frame_from_rows([("c1", "", 0, "p2")])[columns]
+    paths = [write_csv(first, tmp_path / "a.csv"), write_csv(second, tmp_path / "b.csv")]
+    history = load_history(paths)
+    bought = {
+        (history.customer_ids[c], history.product_ids[p])
+        for c, p in history.lines[["customer", "product"]].itertuples(index=False)
+    }
+    assert bought == {("c1", "p2"), ("c2", "p1")}
 
 
 def test_mapped_column_absent(tmp_path):
