@@ -1,10 +1,12 @@
 """Scale benchmark: train and export on a ~30 million line history.
 
-Usage: python benchmarks/scale.py [--lines 30000000] [--workdir /tmp/recsys-scale]
+Usage: python benchmarks/scale.py [--lines 30000000] [--catalogs 1] [--workdir /tmp/recsys-scale]
 
 The history replicates the UCI Online Retail customers (lines with a customer id) under new
 customer and order ids, each replica shifted back in time by 0..7 weeks, written as Parquet in
-the canonical layout. Then `recsys train` and `recsys export` run as separate processes; wall
+the canonical layout. With ``--catalogs G`` the replicas are split into G shops with their own
+product ids (replica r sells the products of shop r mod G): a catalogue G times as wide, as a
+grocer's or a marketplace's, with the same buying patterns. Then `recsys train` and `recsys export` run as separate processes; wall
 time and peak resident memory of each come from wait4. Targets (issue #3): under 15 minutes
 and under 10 GB peak memory.
 """
@@ -28,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RECSYS = str(Path(sys.executable).with_name("recsys"))
 
 
-def build(source: Path, out: Path, lines: int) -> int:
+def build(source: Path, out: Path, lines: int, catalogs: int = 1) -> int:
     raw = pd.read_csv(
         source,
         dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": "Int64"},
@@ -54,6 +56,8 @@ def build(source: Path, out: Path, lines: int) -> int:
             order_id=base["order_id"] + f"-{r}",
             timestamp=base["timestamp"] - pd.Timedelta(days=7 * (r % 8)),
         )
+        if catalogs > 1:
+            part["product_id"] = part["product_id"] + f"-{r % catalogs}"
         table = pa.Table.from_pandas(part, preserve_index=False)
         writer = writer or pq.ParquetWriter(out, table.schema)
         writer.write_table(table)
@@ -74,13 +78,14 @@ def timed(cmd: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=30_000_000)
+    parser.add_argument("--catalogs", type=int, default=1, help="shops with their own products")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/recsys-scale"))
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     orders = args.workdir / "orders.parquet"
     started = time.perf_counter()
-    n = build(args.shared / "online_retail.csv.gz", orders, args.lines)
+    n = build(args.shared / "online_retail.csv.gz", orders, args.lines, args.catalogs)
     print(f"built {n:,} lines in {time.perf_counter() - started:.0f} s", flush=True)
     models = args.workdir / "models"
     train_s, train_gb = timed(

@@ -21,6 +21,9 @@ from recsys.models.sparse_rows import top_k_per_row
 
 log = logging.getLogger(__name__)
 
+#: Products whose shared-basket counts are computed at once (bounds the memory of a fit).
+PRODUCTS_PER_BLOCK = 4096
+
 
 class CoPurchase:
     """Product x product association from shared baskets.
@@ -68,13 +71,7 @@ class CoPurchase:
         )
         incidence.data[:] = 1.0  # a product twice in one basket (window) counts once
         counts = np.asarray(incidence.sum(axis=0)).ravel()
-        shared = (incidence.T @ incidence).tocoo()
-        keep = (shared.row != shared.col) & (shared.data >= self.min_count)
-        row, col, n_shared = shared.row[keep], shared.col[keep], shared.data[keep]
-        cosine = sp.csr_matrix(
-            (n_shared / np.sqrt(counts[row] * counts[col]), (row, col)), shape=shared.shape
-        )
-        similarity = top_k_per_row(cosine, self.neighbours)
+        similarity = self._top_cosine(incidence, counts)
         self.similarity_ = similarity.astype(np.float32)
         # The share n_ij / n_i on the kept links, for reasons ("bought with X in 60% ...").
         confidence = similarity.copy()
@@ -84,6 +81,26 @@ class CoPurchase:
         self.basket_counts_ = counts.astype(np.float32)
         log.debug("co-purchase: %d baskets, %d links", n_baskets, self.similarity_.nnz)
         return self
+
+    def _top_cosine(self, incidence: sp.csr_matrix, counts: np.ndarray) -> sp.csr_matrix:
+        """The top neighbours of every product by cosine, computed for a block of products at a
+        time: a wide catalogue's shared-basket counts (tens of millions of pairs, most of them
+        seen once) are never held whole."""
+        n_products = incidence.shape[1]
+        by_product = incidence.T.tocsr()
+        blocks = []
+        for start in range(0, n_products, PRODUCTS_PER_BLOCK):
+            shared = (by_product[start : start + PRODUCTS_PER_BLOCK] @ incidence).tocoo()
+            row = shared.row + start
+            keep = (row != shared.col) & (shared.data >= self.min_count)
+            row, col, n_shared = row[keep], shared.col[keep], shared.data[keep]
+            cosine = sp.csr_matrix(
+                (n_shared / np.sqrt(counts[row] * counts[col]), (row - start, col)),
+                shape=shared.shape,
+            )
+            cosine.sort_indices()  # ties in the top neighbours go to the lower column
+            blocks.append(top_k_per_row(cosine, self.neighbours))
+        return sp.vstack(blocks, format="csr")
 
     def complements(
         self, products: np.ndarray, k: int, weights: np.ndarray | None = None

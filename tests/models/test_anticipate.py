@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.models import AnticipationModel
+from recsys.models import AnticipationModel, copurchase
 from recsys.models.copurchase import CoPurchase
 from tests.helpers import START, fortnightly_rows, history_from_rows
 
@@ -280,3 +280,29 @@ def test_products_without_a_name_are_called_by_id_and_category():
     history = encode(*clean(frame, CleaningPolicy(non_product_ids=None, non_product_names=None)))
     names = dict(zip(history.product_ids, display_names(history), strict=True))
     assert names == {"1029743": "1029743 (FLUID MILK)", "995242": "Bananas, loose", "7": "7"}
+
+
+@pytest.mark.parametrize("block", [2, 4096])
+def test_copurchase_keeps_the_top_cosine_neighbours_whatever_the_block(monkeypatch, block):
+    """Computed a few products at a time (a wide catalogue), the neighbours are those of the
+    cosine over shared orders: n_ij / sqrt(n_i n_j), at least two shared, the best first."""
+    monkeypatch.setattr(copurchase, "PRODUCTS_PER_BLOCK", block)
+    history = history_from_rows(fortnightly_rows(n_customers=30, weeks=6))
+    cp = CoPurchase(neighbours=4, min_count=2).fit(history)
+    lines = history.lines
+    baskets = pd.crosstab(lines["order"], lines["product"]).clip(upper=1).to_numpy()
+    shared = baskets.T @ baskets
+    counts = np.diag(shared)
+    for i in range(history.n_products):
+        links = [
+            (-shared[i, j] / np.sqrt(counts[i] * counts[j]), j)
+            for j in range(history.n_products)
+            if j != i and shared[i, j] >= 2
+        ]
+        expected = [j for _, j in sorted(links)[:4]]
+        row = cp.similarity_[i]
+        got = row.indices[np.lexsort((row.indices, -row.data))]
+        assert list(got) == expected, history.product_ids[i]
+        np.testing.assert_allclose(
+            np.sort(row.data)[::-1], [-v for v, _ in sorted(links)[:4]], rtol=1e-6
+        )
