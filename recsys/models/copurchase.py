@@ -98,7 +98,6 @@ class CoPurchase:
                 (n_shared / np.sqrt(counts[row] * counts[col]), (row - start, col)),
                 shape=shared.shape,
             )
-            cosine.sort_indices()  # ties in the top neighbours go to the lower column
             blocks.append(top_k_per_row(cosine, self.neighbours))
         return sp.vstack(blocks, format="csr")
 
