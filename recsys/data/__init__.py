@@ -54,21 +54,25 @@ def load_history(
     sources += [read_orders(p, preset=preset, columns=columns) for p in paths]
     if not sources:
         raise DataError("no orders: give an order file, stored orders, or both")
+    # A single source is not copied: on tens of millions of lines that would double memory.
+    frame = sources[0] if len(sources) == 1 else _latest_orders(sources)
+    cleaned, report = clean(frame, policy or CleaningPolicy.for_preset(preset))
+    return encode(cleaned, report)
+
+
+def _latest_orders(sources: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The sources' lines, each customer's order taken from the last source that holds it.
+
+    An order is a customer's: ids derived from timestamps repeat across customers.
+    """
     kept, seen = [], None
-    for i, frame in enumerate(reversed(sources)):
-        # (No copy of a single source: on tens of millions of lines it would double memory.)
-        if len(sources) == 1:
-            kept.append(frame)
-            break
-        # An order is a customer's: ids derived from timestamps repeat across customers.
+    for frame in reversed(sources):
         ids = pd.MultiIndex.from_frame(frame[[schema.CUSTOMER_ID, schema.ORDER_ID]])
-        kept.append(frame[~ids.isin(seen)] if i else frame)
+        kept.append(frame if seen is None else frame[~ids.isin(seen)])
         seen = ids.unique() if seen is None else seen.append(ids.unique())
     left_out = sum(map(len, sources)) - sum(map(len, kept))
     if left_out:
         log.info(
             "orders: %s lines of orders that a later source gives again left out", f"{left_out:,}"
         )
-    frame = kept[0] if len(kept) == 1 else pd.concat(kept[::-1], ignore_index=True)
-    cleaned, report = clean(frame, policy or CleaningPolicy.for_preset(preset))
-    return encode(cleaned, report)
+    return pd.concat(kept[::-1], ignore_index=True)

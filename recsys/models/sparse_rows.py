@@ -21,36 +21,35 @@ def top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
     n_rows = matrix.shape[0]
     rows = np.repeat(np.arange(n_rows), counts)
     data = matrix.data.astype(np.float64)
+    # Values scaled into [0, 1), largest first.
+    scaled = (data.max() - data) / (data.max() - data.min() + 1e-12) * 0.999
     candidates = np.arange(len(data))
     if len(data) > NARROW_ABOVE:
-        candidates = candidates[_in_top_buckets(rows, data, counts, k)]
-    # One float sort key (row, then value descending) is several times faster than lexsort;
-    # values are scaled into [0, 1) so the row part stays exact in float64.
-    low, high = data.min(), data.max()
-    scaled = (high - data[candidates]) / (high - low + 1e-12) * 0.999
+        candidates = candidates[_in_top_buckets(rows, scaled, counts, k)]
+    # One float sort key (row, then scaled value) is several times faster than lexsort, and
+    # the row part stays exact in float64.
+    scaled = scaled[candidates]
     order = candidates[np.argsort(rows[candidates] + scaled, kind="stable")]
     per_row = np.bincount(rows[candidates], minlength=n_rows)
     starts = np.cumsum(per_row) - per_row
     rank = np.arange(len(order)) - np.repeat(starts, per_row)
     keep = order[rank < k]
-    keep.sort()  # back to row-major, column-sorted order
+    keep.sort()  # back to the stored order
     return sp.csr_matrix(
         (matrix.data[keep], (rows[keep], matrix.indices[keep])), shape=matrix.shape
     )
 
 
-def _in_top_buckets(rows: np.ndarray, data: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
-    """Mask of the entries in or above the value bucket of their row's k-th largest: a
-    superset of each row's top k (ties included) found in linear time, so that only it is
-    sorted. Buckets split the range of values evenly."""
-    low, high = data.min(), data.max()
-    bucket = ((data - low) * (BUCKETS / (high - low + 1e-12))).astype(np.int64)
-    n_buckets = BUCKETS + 1
-    histogram = np.bincount(rows * n_buckets + bucket, minlength=len(counts) * n_buckets)
-    from_top = np.cumsum(histogram.reshape(len(counts), n_buckets)[:, ::-1], axis=1)
-    threshold = n_buckets - 1 - np.argmax(from_top >= k, axis=1)
-    threshold[counts <= k] = 0
-    return bucket >= threshold[rows]
+def _in_top_buckets(rows: np.ndarray, scaled: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """Mask of the entries in or before the bucket of their row's k-th best, ``scaled`` in
+    [0, 1) from the best: a superset of each row's top k (ties included) found in linear time,
+    so that only it is sorted. Buckets split [0, 1) evenly."""
+    bucket = (scaled * BUCKETS).astype(np.int64)
+    histogram = np.bincount(rows * BUCKETS + bucket, minlength=len(counts) * BUCKETS)
+    from_best = np.cumsum(histogram.reshape(len(counts), BUCKETS), axis=1)
+    threshold = np.argmax(from_best >= k, axis=1)
+    threshold[counts <= k] = BUCKETS - 1
+    return bucket <= threshold[rows]
 
 
 def rank_within_groups(groups: np.ndarray, scores: np.ndarray) -> np.ndarray:
