@@ -22,9 +22,18 @@ PRICE = "price"
 PRODUCT_NAME = "product_name"
 CATEGORY = "category"
 
-REQUIRED_COLUMNS: tuple[str, ...] = (CUSTOMER_ID, ORDER_ID, TIMESTAMP, PRODUCT_ID)
-OPTIONAL_COLUMNS: tuple[str, ...] = (QUANTITY, PRICE, PRODUCT_NAME, CATEGORY)
-CANONICAL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+#: In the order of the canonical layout. Without an order id, orders come from timestamps.
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    CUSTOMER_ID,
+    ORDER_ID,
+    TIMESTAMP,
+    PRODUCT_ID,
+    QUANTITY,
+    PRICE,
+    PRODUCT_NAME,
+    CATEGORY,
+)
+REQUIRED_COLUMNS: tuple[str, ...] = (CUSTOMER_ID, TIMESTAMP, PRODUCT_ID)
 
 # Codes of lines that are not goods: postage, carriage, fees, manual adjustments, samples and
 # vouchers. Matched against the whole product id, case-insensitively.
@@ -139,9 +148,6 @@ def resolve_columns(
             if name in found_set:
                 resolved[canonical] = name
                 break
-    orders_from_timestamps = ORDER_ID not in resolved and TIMESTAMP in resolved
-    if orders_from_timestamps:
-        resolved[ORDER_ID] = resolved[TIMESTAMP]
     missing = [c for c in REQUIRED_COLUMNS if c not in resolved]
     if missing:
         hint = f" (preset {preset.name})" if preset else ""
@@ -149,7 +155,8 @@ def resolve_columns(
             f"{source}: missing required column '{missing[0]}'{hint}; "
             f"columns found: {', '.join(found)}; map it with --columns {missing[0]}=NAME"
         )
-    if orders_from_timestamps:
+    if ORDER_ID not in resolved:
+        resolved[ORDER_ID] = resolved[TIMESTAMP]
         log.warning(
             "%s: no order_id column; a customer's lines with the same %s are one order",
             source,

@@ -92,13 +92,21 @@ def test_not_parquet(tmp_path):
         read_orders(path)
 
 
-def test_missing_required_column_is_named_with_columns_found(tmp_path):
-    path = write_csv(frame_from_rows(ROWS).drop(columns="product_id"), tmp_path / "orders.csv")
+@pytest.mark.parametrize(
+    "dropped, named, left",
+    [
+        (["product_id"], "product_id", "customer_id, order_id, timestamp, quantity"),
+        # Order ids are optional (taken from timestamps), so the timestamp is what is missing.
+        (["order_id", "timestamp"], "timestamp", "customer_id, product_id, quantity"),
+    ],
+)
+def test_missing_required_column_is_named_with_columns_found(tmp_path, dropped, named, left):
+    path = write_csv(frame_from_rows(ROWS).drop(columns=dropped), tmp_path / "orders.csv")
     with pytest.raises(DataError) as err:
         read_orders(path)
     message = str(err.value)
-    assert "missing required column 'product_id'" in message
-    assert "columns found: customer_id, order_id, timestamp, quantity" in message
+    assert f"missing required column '{named}'" in message
+    assert f"columns found: {left};" in message
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
