@@ -5,12 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from recsys.models.reasons import REASON_CODES
 from recsys.models.reorder_cycles import CYCLE_STATUSES
 
-Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+#: The longest customer or product id the API accepts.
+MAX_ID_LENGTH = 200
+Identifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH)
+]
+#: A customer or product id in a route's path.
+IdInPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
 Reason = Literal[REASON_CODES]  # type: ignore[valid-type]
 CycleStatus = Literal[CYCLE_STATUSES]  # type: ignore[valid-type]
 

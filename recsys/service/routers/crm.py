@@ -13,7 +13,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 import numpy as np
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -22,7 +22,13 @@ from recsys.service.account import SECTION_SIZE, summarise, timeline_svg
 from recsys.service.deps import API_KEY_HEADER, ReadModel, check_key, now, serving
 from recsys.service.errors import ApiError
 from recsys.service.routers.customers import customer_list, resolve_day
-from recsys.service.schemas import CUSTOMER_ROUTE_ERRORS, Error, LinkRequest, SignedLink
+from recsys.service.schemas import (
+    CUSTOMER_ROUTE_ERRORS,
+    Error,
+    IdInPath,
+    LinkRequest,
+    SignedLink,
+)
 
 router = APIRouter(tags=["crm"])
 templates = Jinja2Templates(directory=FilePath(__file__).resolve().parent.parent / "templates")
@@ -36,7 +42,7 @@ templates = Jinja2Templates(directory=FilePath(__file__).resolve().parent.parent
 )
 async def customer_page(
     request: Request,
-    customer_id: Annotated[str, Path(min_length=1, max_length=200)],
+    customer_id: IdInPath,
     expires: Annotated[int | None, Query(description="signed link: expiry (Unix time)")] = None,
     signature: Annotated[str | None, Query(max_length=128, description="signed link")] = None,
     as_of: Annotated[dt.date | None, Query(description="the day (default: today)")] = None,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -20,6 +20,7 @@ from recsys.service.schemas import (
     CycleItem,
     CycleStatus,
     Error,
+    IdInPath,
     NextItems,
 )
 
@@ -56,7 +57,7 @@ class NextQuery(BaseModel):
 async def next_items(
     model: ReadModel,
     request: Request,
-    customer_id: Annotated[str, Path(min_length=1, max_length=200)],
+    customer_id: IdInPath,
     query: Annotated[NextQuery, Query()],
 ) -> dict:
     """Ranked products with the probability of buying each within the model's horizon, the
@@ -111,7 +112,7 @@ class CyclesQuery(BaseModel):
 async def cycles(
     model: ReadModel,
     request: Request,
-    customer_id: Annotated[str, Path(min_length=1, max_length=200)],
+    customer_id: IdInPath,
     query: Annotated[CyclesQuery, Query()],
 ) -> CustomerCycles:
     """Every product the customer has bought: purchases, the usual interval and quantity,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from recsys.service.deps import ReadModel
 from recsys.service.engine import ServingModel
 from recsys.service.errors import ApiError
-from recsys.service.schemas import Complement, ComplementsResponse, Error
+from recsys.service.schemas import Complement, ComplementsResponse, Error, IdInPath
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/products", tags=["products"])
 )
 async def complements(
     model: ReadModel,
-    product_id: Annotated[str, Path(min_length=1, max_length=200)],
+    product_id: IdInPath,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> JSONResponse:
     """Products most often in the same orders as this one, normalised so that products that
