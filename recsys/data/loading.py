@@ -36,6 +36,9 @@ _STRING_COLUMNS = (
     schema.CATEGORY,
 )
 _NUMERIC_COLUMNS = (schema.QUANTITY, schema.PRICE)
+# Unix time in seconds or milliseconds from 2001-09-09 to 2099-11-05: ranges that no
+# YYYYMMDD integer or spreadsheet day number reaches, so the reading is unambiguous.
+_UNIX_TIME_UNITS = (("s", 1e9, 4.1e9), ("ms", 1e12, 4.1e12))
 
 
 def require_file(path: str | Path) -> Path:
@@ -251,12 +254,17 @@ def parse_timestamps(values: pd.Series, source: str = "input", first_row: int = 
     The format is inferred from the data. Where the format inferred month first fails on some
     values and day first reads more of them ("03/04/2023" beside "25/04/2023"), the whole
     column is read day first: one reading for every value, never month first for some and day
-    first for others. A column still mixing formats is parsed value by value. Time zones are
+    first for others. A column still mixing formats is parsed value by value. Numbers of Unix
+    seconds or milliseconds (from 2001 to 2099) are read as such. Time zones are
     converted to UTC and dropped, so every timestamp is naive. Rows in errors count from
     ``first_row`` (2 in a spreadsheet, whose row 1 is the header).
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
+    elif (unix := _unix_time(values)) is not None:
+        unit, numbers = unix
+        log.info("%s: timestamps read as Unix time in %s", source, unit)
+        parsed = pd.to_datetime(numbers, unit=unit)
     else:
         strings = values.astype("string")
         with warnings.catch_warnings():
@@ -285,6 +293,24 @@ def parse_timestamps(values: pd.Series, source: str = "input", first_row: int = 
             f"cannot parse timestamp {_show(values.iloc[row])}"
         )
     return parsed.astype("datetime64[s]")
+
+
+def _unix_time(values: pd.Series) -> tuple[str, pd.Series] | None:
+    """``(unit, numbers)`` where the column is Unix time in seconds or milliseconds: at least
+    half its values are numbers and all of them fall in one unit's range. Other values are
+    left missing in ``numbers``, so an error names the first of them."""
+    present = values.dropna()
+    # The first value decides cheaply for the usual columns of dates.
+    if present.empty or pd.isna(pd.to_numeric(str(present.iloc[0]).strip(), errors="coerce")):
+        return None
+    numbers = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
+    found = numbers.dropna()
+    if len(found) < len(present) / 2:
+        return None
+    for unit, low, high in _UNIX_TIME_UNITS:
+        if found.between(low, high).all():
+            return unit, numbers
+    return None
 
 
 def _parse_numbers(

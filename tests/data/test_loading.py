@@ -186,6 +186,32 @@ def test_a_day_first_column_is_read_day_first_throughout(tmp_path):
     assert stamps.dt.month.tolist() == [3, 3, 4]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_unix_seconds_and_milliseconds_are_read_as_times(tmp_path, suffix):
+    # 1704103200 is 2024-01-01 10:00 UTC, as event logs and web shops export it.
+    frame = frame_from_rows([*ROWS, ("c3", "o3", 5, "p2", 1)])
+    expected = [pd.Timestamp("2024-01-01 10:00"), pd.Timestamp("2024-01-01 10:00:01")] * 2
+    for values in ([1704103200, 1704103201] * 2, [1704103200000, 1704103201000] * 2):
+        frame["timestamp"] = values
+        path = tmp_path / f"orders{suffix}"
+        frame.to_parquet(path) if suffix == ".parquet" else write_csv(frame, path)
+        assert read_orders(path)["timestamp"].tolist() == expected
+    # Dates written as YYYYMMDD numbers stay dates; a stray word is named where it is.
+    frame["timestamp"] = ["20240131", "20240201", "20240202", "20240203"]
+    stamps = read_orders(write_csv(frame, tmp_path / "dates.csv"))["timestamp"]
+    assert stamps.dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-31",
+        "2024-02-01",
+        "2024-02-02",
+        "2024-02-03",
+    ]
+    frame["timestamp"] = ["1704103200", "1704103201", "soon", "1704103202"]
+    with pytest.raises(
+        DataError, match=r"row 3, column 'timestamp': cannot parse timestamp 'soon'"
+    ):
+        read_orders(write_csv(frame, tmp_path / "stray.csv"))
+
+
 def test_numbers_in_the_style_of_the_files_delimiter(tmp_path):
     # A ';' file from a locale that writes decimal commas and '.' between thousands ...
     path = tmp_path / "orders.csv"
