@@ -163,8 +163,11 @@ def test_export_without_a_model(tmp_path):
 
 def test_train_bad_input_writes_nothing(tmp_path):
     empty = write_csv(frame_from_rows([("c1", "o1", 0, "p1", -1)]), tmp_path / "returns.csv")
+    alone = [r for r in fortnightly_rows(weeks=10) if r[0] == "c0"]
+    one_customer = write_csv(frame_from_rows(alone), tmp_path / "one-customer.csv")
     for args, message in [
         (["--orders", str(empty)], "no purchase lines left"),
+        (["--orders", str(one_customer)], "need two or more customers who order both before"),
         (
             ["--orders", str(SAMPLE), "--preset", "online-retail", "--horizon-days", "0"],
             "at least 1",
@@ -175,6 +178,28 @@ def test_train_bad_input_writes_nothing(tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert message in proc.stderr and "Traceback" not in proc.stderr
         assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def test_a_shop_of_one_or_two_products_trains_exports_and_evaluates(tmp_path):
+    # Every buyer buys the one product, so the ranker learns from a single label; with two
+    # products every list is shorter than the k asked for.
+    rows = fortnightly_rows(n_customers=30, weeks=10)
+    milk = write_csv(frame_from_rows([r for r in rows if r[3] == "milk"]), tmp_path / "milk.csv")
+    models, out = tmp_path / "models", tmp_path / "recs.csv"
+    proc = run("-q", "train", "--orders", str(milk), "--models-dir", str(models))
+    assert proc.returncode == 0, proc.stderr
+    assert run("export", "--models-dir", str(models), "--out", str(out)).returncode == 0
+    recs = pd.read_csv(out, dtype={"customer_id": str})
+    assert len(recs) == 30 and (recs["product_id"] == "milk").all()
+    assert recs["probability"].between(0, 1).all()
+    two = [r for r in rows if r[3] in ("milk", "filter")]
+    both = write_csv(frame_from_rows(two), tmp_path / "two.csv")
+    result = tmp_path / "result.json"
+    args = ["--horizon-days", "7", "--k", "10", "--json", str(result)]
+    proc = run("-q", "evaluate", "--orders", str(both), *args)
+    assert proc.returncode == 0, proc.stderr
+    metrics = pd.read_json(result, typ="series")["methods"]["anticipate"]["metrics"]
+    assert 0 < metrics["ndcg@10"] <= 1 and metrics["recall@10"] > 0.9
 
 
 def test_train_on_several_files_records_each_in_the_manifest(tmp_path):

@@ -38,7 +38,8 @@ def ranking_metrics(
     n_target = np.diff(targets.indptr)
     n_hits = hits.sum(axis=1)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = hits @ discounts
+    # A catalogue smaller than k gives lists shorter than k.
+    dcg = hits @ discounts[: top.shape[1]]
     idcg = np.cumsum(discounts)[np.minimum(n_target, k) - 1]
     result = {
         f"recall@{k}": float(np.mean(n_hits / n_target)),

@@ -167,8 +167,9 @@ class AnticipationModel(Recommender):
         self.validation_: dict[str, float] = {}
         if not examples:
             raise DataError(
-                f"not enough history to learn from: need orders on both sides of at least one "
-                f"inner cutoff {h} days apart ({history.start:%Y-%m-%d} .. {history.end:%Y-%m-%d})"
+                f"not enough history to learn from: need two or more customers who order both "
+                f"before and within {h} days after an inner cutoff "
+                f"({history.start:%Y-%m-%d} .. {history.end:%Y-%m-%d})"
             )
         val, train = (examples[0], examples[1:]) if len(examples) > 1 else (None, examples)
         X = np.vstack([e.X for e in train])

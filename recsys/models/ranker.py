@@ -125,6 +125,7 @@ class Ranker:
         if len(np.unique(y)) < 2:
             self.constant_ = float(y.mean()) if len(y) else 0.0
             self.booster_ = None
+            self.n_rounds_ = 0
             self.calibrator_ = None
             return self
         self.constant_ = None

@@ -41,6 +41,16 @@ def test_cut_at_k_and_ideal_dcg_capped_by_k():
     assert m["ndcg@1"] == pytest.approx(1.0)  # one slot, one hit: ideal
 
 
+def test_lists_shorter_than_k_from_a_small_catalogue():
+    # Two products in all, asked at 10: a hit at rank 2 of 2 for a target of both.
+    recommended = np.array([[0, 1], [1, 0]])
+    t = targets([[1], [0, 1]])
+    m = ranking_metrics(recommended, t, 10)
+    assert m["recall@10"] == pytest.approx(1.0)
+    assert m["precision@10"] == pytest.approx((1 / 10 + 2 / 10) / 2)
+    assert m["ndcg@10"] == pytest.approx((1 / math.log2(3) + 1) / 2)
+
+
 def test_repeat_and_new_recall():
     recommended = np.array([[1, 2], [3, 4]])
     t = targets([[1, 2, 9], [3, 8]])
