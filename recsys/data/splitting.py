@@ -50,13 +50,19 @@ def temporal_split(
     """Split at ``cutoff`` (default: `default_cutoff`) into training and target window."""
     if horizon_days < 1:
         raise ParameterError(f"--horizon-days must be at least 1, got {horizon_days}")
+    given = cutoff is not None
     if cutoff is None:
         cutoff = default_cutoff(history, horizon_days)
     if not history.start < cutoff <= history.end:
+        what = (
+            f"--cutoff {cutoff:%Y-%m-%d %H:%M}"
+            if given
+            else f"the default cutoff {cutoff:%Y-%m-%d} (the last {horizon_days} days held out)"
+        )
         raise ParameterError(
-            f"--cutoff {cutoff:%Y-%m-%d %H:%M} is outside the data "
-            f"({history.start:%Y-%m-%d} .. {history.end:%Y-%m-%d}); "
+            f"{what} is outside the data ({history.start:%Y-%m-%d} .. {history.end:%Y-%m-%d}); "
             "it needs orders both before and after it"
+            + ("" if given else "; give a shorter --horizon-days or a --cutoff")
         )
     end = cutoff + pd.Timedelta(days=horizon_days)
     return TemporalSplit(

@@ -53,8 +53,15 @@ def test_default_cutoff_holds_out_whole_days():
 
 def test_split_rejects_cutoff_outside_the_data():
     h = history_from_rows(ROWS)
-    with pytest.raises(ParameterError, match="outside the data"):
+    with pytest.raises(ParameterError, match="^--cutoff 2030-01-01 00:00 is outside the data"):
         temporal_split(h, 7, pd.Timestamp("2030-01-01"))
+    # Orders from 2 to 10 January cannot hold out a month: the default is named, with a way out.
+    with pytest.raises(
+        ParameterError,
+        match=r"^the default cutoff 2023-12-12 \(the last 30 days held out\) is outside the data "
+        r"\(2024-01-02 .. 2024-01-10\).*give a shorter --horizon-days or a --cutoff$",
+    ):
+        temporal_split(h, 30)
     with pytest.raises(ParameterError, match="at least 1"):
         temporal_split(h, 0)
 
