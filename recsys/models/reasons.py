@@ -3,7 +3,8 @@
 Reason codes:
 
 * ``due``: bought before, and the usual interval says it is needed about now
-  ("every ~14 days, last 16 days ago");
+  ("every ~14 days, last 16 days ago"; for an item bought once, the interval of the customers
+  who rebuy it: "bought once, last 9 days ago; others rebuy it every ~7 days");
 * ``overdue``: bought before on a cycle that has clearly lapsed: twice the usual interval (or
   more, when the intervals vary a lot) has passed: a reason to call;
 * ``bought_with``: goes with something the customer buys ("bought with A4 PAPER in 60% of
@@ -79,6 +80,8 @@ def explain(
                     line += f", {_days(since[i] - gap[i])} overdue"
             else:
                 line = f"bought {'once' if n == 1 else f'{n} times'}, last {_ago(since[i])}"
+                if not np.isnan(product_gap[i]):
+                    line += f"; others rebuy it every ~{_days(product_gap[i])}"
         elif code[i] == "bought_with":
             name = product_names[anchor[i]]
             line = (

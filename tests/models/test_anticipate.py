@@ -306,3 +306,16 @@ def test_copurchase_keeps_the_top_cosine_neighbours_whatever_the_block(monkeypat
         np.testing.assert_allclose(
             np.sort(row.data)[::-1], [-v for v, _ in sorted(links)[:4]], rtol=1e-6
         )
+
+
+def test_an_item_bought_once_borrows_the_cycle_of_those_who_rebuy_it():
+    # Everyone rebuys 'filter' every 14 days; 'once' bought it a single time, on day 80.
+    rows = fortnightly_rows() + [("once", "once-1", 80, "filter"), ("once", "once-1", 80, "milk")]
+    history = history_from_rows(rows)
+    model = AnticipationModel(horizon_days=7).fit(history)
+    as_of = START.normalize() + pd.Timedelta(days=84)
+    items = model.predict(np.array([_code(history, "once")]), k=10, as_of=as_of)
+    item = items[history.product_ids[items["product"]] == "filter"].iloc[0]
+    assert item["reason"] == "due"
+    assert item["reason_text"] == "bought once, last 4 days ago; others rebuy it every ~14 days"
+    assert item["expected_date"] == START.normalize() + pd.Timedelta(days=94)  # 80 + 14
