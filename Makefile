@@ -30,6 +30,7 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/evaluate.py
+	$(BIN)/python benchmarks/forecast.py
 	$(BIN)/python benchmarks/serve_load.py
 	$(BIN)/python benchmarks/scale.py
 

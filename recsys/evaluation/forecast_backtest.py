@@ -24,6 +24,7 @@ from recsys.models.demand import ITEMS_PER_CUSTOMER, forecast_table
 log = logging.getLogger(__name__)
 
 YEAR = pd.Timedelta(days=364)  # 52 weeks: the same weekdays a year before
+PARTS = ("from_reorders", "from_first_purchases", "recent_units")
 
 
 @dataclass
@@ -32,7 +33,9 @@ class ForecastBacktest:
     days: int
     methods: dict[str, dict[str, float]]  # method -> wape, bias
     interval_coverage: float  # share of sold products whose units fell in the 80% interval
-    products: pd.DataFrame  # per product: actual and each method's forecast
+    #: Per product: actual, each method's forecast, and the parts of anticipate's
+    #: (`PARTS`: the model's reorders and first purchases, the recent sales rate).
+    products: pd.DataFrame
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -72,11 +75,13 @@ def backtest_forecast(
     items = model.predict(known, k=ITEMS_PER_CUSTOMER, as_of=cutoff)
     table = forecast_table(model, known, items, days, cutoff)
     codes = pd.Index(model.product_ids_).get_indexer(table["product_id"])
-    forecast = np.zeros(history.n_products)
-    low, high = np.zeros(history.n_products), np.zeros(history.n_products)
-    forecast[codes] = table["expected_units"].to_numpy()
-    low[codes], high[codes] = table["low_80"].to_numpy(), table["high_80"].to_numpy()
 
+    def per_product(column: str) -> np.ndarray:
+        values = np.zeros(history.n_products)
+        values[codes] = table[column].to_numpy()
+        return values
+
+    forecast, low, high = (per_product(c) for c in ("expected_units", "low_80", "high_80"))
     forecasts = {
         "anticipate": forecast,
         "last-period": units(history, cutoff - pd.Timedelta(days=days), cutoff),
@@ -93,6 +98,7 @@ def backtest_forecast(
     for name, values in forecasts.items():
         products[name] = values
     products = products[(products.drop(columns="product_id") > 0).any(axis=1)]
+    products = products.assign(**{part: per_product(part)[products.index] for part in PARTS})
     return ForecastBacktest(
         cutoff=cutoff,
         days=days,

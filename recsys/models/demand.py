@@ -14,6 +14,16 @@ Two parts, summed per product:
   (the growth from the window before) whose damping is the one that best forecast the last
   ``days`` of the training data (`FirstPurchases`).
 
+The sum of the two parts is then weighed against what each product actually sold lately
+(`recent_sales`: its units of the last ``2 x days``, as a rate per ``days``), each by its
+uncertainty, as a normal prior is updated by an observation: the model's forecast is taken to
+be off by about `MODEL_RELATIVE_ERROR` of itself, the recent rate by its own sampling noise
+(a compound Poisson sum of its lines, plus one line's worth of doubt so that a product with no
+recent sales is not trusted to sell nothing). A product bought by many customers in steady
+amounts follows its recent sales, a rarely or lumpily bought one follows the model. On the
+wholesaler's validation windows this cut WAPE by 4.3% against the model alone and left the
+grocer's level (docs/benchmarks.md).
+
 Occasions are taken as Poisson with the variance of a compound sum (rate x mean squared
 units), widened by the factor that made the first-purchase forecast's interval hold 80% of the
 products sold in that last period: a normal 80% interval.
@@ -24,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recsys.data.history import PRODUCT, QUANTITY, TIMESTAMP
 from recsys.models.anticipate import AnticipationModel
 from recsys.models.reorder_cycles import to_days
 
@@ -39,6 +50,11 @@ TREND_DAMPING = (0.0, 0.5, 1.0)
 GROWTH_RANGE = (0.5, 2.0)
 #: Widenings of the interval, chosen by `FirstPurchases.validate`.
 INTERVAL_SCALES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+#: How far off the model's forecast of a product is taken to be, as a share of it (one standard
+#: deviation), when weighed against the product's recent sales. Chosen on the validation windows
+#: of both development datasets: the largest gain on the wholesaler's that leaves the grocer's
+#: no worse (docs/benchmarks.md).
+MODEL_RELATIVE_ERROR = 0.3
 
 
 def reorder_demand(
@@ -163,6 +179,42 @@ class FirstPurchases:
         return TREND_DAMPING[best], scale
 
 
+def recent_sales(
+    lines: pd.DataFrame, n_products: int, end: pd.Timestamp, days: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rate, variance of the rate) per product: the units sold in the ``2 x days`` before
+    ``end``, per ``days``.
+
+    The variance is that of a compound Poisson sum of the window's lines (the sum of their
+    squared units), plus one line of the product's mean squared units, so that a product that
+    happened not to sell lately is still uncertain rather than certain to sell nothing.
+    """
+    product = lines[PRODUCT].to_numpy()
+    quantity = lines[QUANTITY].to_numpy(np.float64)
+    timestamp = lines[TIMESTAMP].to_numpy()
+    recent = timestamp >= np.datetime64(end - pd.Timedelta(days=2 * days))
+    units = np.bincount(product[recent], quantity[recent], n_products)
+    squares = np.bincount(product[recent], quantity[recent] ** 2, n_products)
+    line_count = np.bincount(product, minlength=n_products)
+    mean_square = np.bincount(product, quantity**2, n_products) / np.maximum(line_count, 1)
+    return units / 2, (squares + mean_square) / 4
+
+
+def weigh_with_recent_sales(
+    forecast: np.ndarray,
+    rate: np.ndarray,
+    rate_variance: np.ndarray,
+    relative_error: float = MODEL_RELATIVE_ERROR,
+) -> np.ndarray:
+    """The model's ``forecast`` moved towards the recent sales ``rate`` by their uncertainties:
+    the mean of a normal prior (``forecast``, sd ``relative_error`` x ``forecast``) updated by
+    an observation (``rate``, variance ``rate_variance``)."""
+    prior_variance = (relative_error * forecast) ** 2
+    total = prior_variance + rate_variance
+    weight = np.divide(prior_variance, total, out=np.zeros_like(total), where=total > 0)
+    return forecast + weight * (rate - forecast)
+
+
 def _rate_window_days(days: float) -> float:
     """The look-back of the first-purchase rate: ``days``, at least `MIN_RATE_WINDOW`."""
     return max(float(days), MIN_RATE_WINDOW)
@@ -177,13 +229,15 @@ def forecast_table(
     top: int | None = None,
 ) -> pd.DataFrame:
     """Expected units per product over ``days`` from ``as_of`` with an 80% interval, most
-    demanded first."""
+    demanded first, beside the model's two parts and the recent sales rate they were weighed
+    against."""
     reorders, reorder_var = reorder_demand(model, customers, items, days, as_of)
     firsts = FirstPurchases.of_model(model)
     end = pd.Timestamp(model.fitted_until_)
     damping, spread = firsts.validate(end, days)
     first, first_var = firsts.forecast(end, days, damping)
-    mean = reorders + first
+    recent, recent_var = recent_sales(model.lines_, model.n_products_, end, days)
+    mean = weigh_with_recent_sales(reorders + first, recent, recent_var)
     sd = np.sqrt(reorder_var + first_var) * spread
     order = np.argsort(-mean, kind="stable")
     order = order[mean[order] > 0][:top]
@@ -196,6 +250,7 @@ def forecast_table(
             "high_80": mean[order] + Z80 * sd[order],
             "from_reorders": reorders[order],
             "from_first_purchases": first[order],
+            "recent_units": recent[order],
         }
     )
 

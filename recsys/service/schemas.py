@@ -177,6 +177,11 @@ class ProductDemand(BaseModel):
     from_first_purchases: float = Field(
         description="units from products new to their buyer, new customers included"
     )
+    recent_units: float = Field(
+        description="units sold per the same number of days over the last twice as many days "
+        "of the training data; expected_units is the two parts above weighed against it, each "
+        "by its uncertainty"
+    )
 
 
 class DemandForecast(BaseModel):

@@ -7,7 +7,12 @@ import pytest
 from recsys.evaluation.forecast_backtest import backtest_forecast, rolling_backtest, wape_and_bias
 from recsys.exceptions import DataError
 from recsys.models import AnticipationModel
-from recsys.models.demand import FirstPurchases, forecast_demand
+from recsys.models.demand import (
+    FirstPurchases,
+    forecast_demand,
+    recent_sales,
+    weigh_with_recent_sales,
+)
 from tests.helpers import START, fortnightly_rows, history_from_rows
 
 WEEKS = 12
@@ -28,6 +33,8 @@ def test_weekly_and_fortnightly_staples_are_forecast_by_their_cycles(model):
         assert row["expected_units"] == pytest.approx(160, rel=0.2)
         assert row["low_80"] <= 160 <= row["high_80"]
         assert row["from_first_purchases"] == 0  # everyone has bought both for weeks
+        # Sold steadily in the last four weeks: 80 x 2 milks and 80 filters of 2 units.
+        assert row["recent_units"] == pytest.approx(160, rel=0.1)
     assert list(table.index[:2]) in (["milk", "filter"], ["filter", "milk"])
     assert (np.diff(table["expected_units"].to_numpy()) <= 0).all()
 
@@ -36,6 +43,49 @@ def test_longer_horizons_forecast_proportionally_more(model):
     short = forecast_demand(model, days=7).set_index("product_id")["expected_units"]
     long = forecast_demand(model, days=28).set_index("product_id")["expected_units"]
     assert long["milk"] == pytest.approx(4 * short["milk"], rel=0.25)
+
+
+def _lines(rows) -> pd.DataFrame:
+    """Order lines ``(product code, day, units)``; days count from START."""
+    product, day, units = (np.array(column) for column in zip(*rows, strict=True))
+    return pd.DataFrame(
+        {
+            "product": product,
+            "timestamp": (START + pd.to_timedelta(day, unit="D")).to_numpy(),
+            "quantity": units.astype(np.float32),
+        }
+    )
+
+
+def test_recent_sales_are_a_rate_with_the_noise_of_their_lines():
+    # Product 0: 40 lines of 1 unit in the last 20 days; product 1: one line of 20 units in
+    # them and one of 10 before; product 2: sold only before.
+    rows = [(0, 40 + d / 2, 1) for d in range(40)] + [(1, 50, 20), (1, 5, 10), (2, 5, 3)]
+    end = START + pd.Timedelta(days=60)
+    rate, variance = recent_sales(_lines(rows), 3, end, days=10)
+    assert rate.tolist() == [20.0, 10.0, 0.0]  # units per 10 days over the last 20
+    # Sum of squared units in the window, plus one line of mean squared units, over 2**2.
+    assert variance.tolist() == [(40 + 1) / 4, (400 + 250) / 4, 9 / 4]
+
+
+def test_steady_sellers_follow_their_recent_sales_and_lumpy_ones_the_model():
+    model = np.array([30.0, 30.0, 30.0, 0.0])
+    rate = np.array([50.0, 50.0, 0.0, 50.0])
+    # Product 0 sold in many small lines (sd 5), product 1 in one bulk order (sd 70);
+    # product 2 sold nothing lately; the model expects nothing of product 3.
+    variance = np.array([25.0, 4900.0, 9.0, 25.0])
+    weighed = weigh_with_recent_sales(model, rate, variance, relative_error=0.5)
+    # Prior variance (0.5 * 30)**2 = 225: weights 225/250, 225/5125 and 225/234.
+    assert weighed[0] == pytest.approx(30 + 0.9 * 20)
+    assert weighed[1] == pytest.approx(30 + 225 / 5125 * 20)
+    assert weighed[2] == pytest.approx(30 * (1 - 225 / 234))
+    assert weighed[3] == 0.0
+    assert weigh_with_recent_sales(model, rate, variance, relative_error=0.0).tolist() == [
+        30.0,
+        30.0,
+        30.0,
+        0.0,
+    ]
 
 
 def test_wape_and_bias_by_hand():
