@@ -182,7 +182,7 @@ def _forecast_section(forecast: RollingBacktest | None) -> str:
     top = forecast.windows[-1].products.head(15)
     figure, axis = plt.subplots(figsize=(8, 4))
     x = np.arange(len(top))
-    methods = [c for c in top.columns if c not in ("product_id", "actual")]
+    methods = list(forecast.windows[-1].methods)
     width = 0.8 / (len(methods) + 1)
     axis.bar(x, top["actual"], width, label="actual", color="black")
     for i, name in enumerate(methods, start=1):
