@@ -183,7 +183,7 @@ def recent_sales(
     lines: pd.DataFrame, n_products: int, end: pd.Timestamp, days: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rate, variance of the rate) per product: the units sold in the ``2 x days`` before
-    ``end``, per ``days``.
+    ``end`` (or since the first line, if the lines do not reach that far back), per ``days``.
 
     The variance is that of a compound Poisson sum of the window's lines (the sum of their
     squared units), plus one line of the product's mean squared units, so that a product that
@@ -192,12 +192,15 @@ def recent_sales(
     product = lines[PRODUCT].to_numpy()
     quantity = lines[QUANTITY].to_numpy(np.float64)
     timestamp = lines[TIMESTAMP].to_numpy()
-    recent = timestamp >= np.datetime64(end - pd.Timedelta(days=2 * days))
+    start = max(end - pd.Timedelta(days=2 * days), pd.Timestamp(timestamp.min()))
+    window_days = max((end - start) / pd.Timedelta(days=1), 1.0)
+    recent = timestamp >= np.datetime64(start)
     units = np.bincount(product[recent], quantity[recent], n_products)
     squares = np.bincount(product[recent], quantity[recent] ** 2, n_products)
     line_count = np.bincount(product, minlength=n_products)
     mean_square = np.bincount(product, quantity**2, n_products) / np.maximum(line_count, 1)
-    return units / 2, (squares + mean_square) / 4
+    scale = days / window_days
+    return units * scale, (squares + mean_square) * scale**2
 
 
 def weigh_with_recent_sales(

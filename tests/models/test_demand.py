@@ -66,6 +66,11 @@ def test_recent_sales_are_a_rate_with_the_noise_of_their_lines():
     assert rate.tolist() == [20.0, 10.0, 0.0]  # units per 10 days over the last 20
     # Sum of squared units in the window, plus one line of mean squared units, over 2**2.
     assert variance.tolist() == [(40 + 1) / 4, (400 + 250) / 4, 9 / 4]
+    # Asked for 40 days, the last 80 reach before the first line (day 5): the rate is over the
+    # 55 days the lines cover.
+    rate, variance = recent_sales(_lines(rows), 3, end, days=40)
+    assert rate == pytest.approx(np.array([40, 30, 3]) * 40 / 55)
+    assert variance[2] == pytest.approx((9 + 9) * (40 / 55) ** 2)
 
 
 def test_steady_sellers_follow_their_recent_sales_and_lumpy_ones_the_model():
