@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,9 @@ class ServingModel:
         self._recent: dict[str, dict[str, StoredOrder]] = {}
         self._epoch: dict[str, int] = {}  # per customer, bumped by each ingested order
         self._forecasts: dict[tuple[dt.date, int], pd.DataFrame] = {}
+        # Forecasts being computed: a request for the same one waits for it instead of
+        # starting another (on a large customer base each takes minutes of both cores).
+        self._forecasts_pending: dict[tuple[dt.date, int], Future[pd.DataFrame]] = {}
         # Buyers per product in the last horizon, and customers: computed at first use.
         self._buyers: tuple[np.ndarray, int] | None = None
         self._lock = threading.Lock()
@@ -373,16 +377,31 @@ class ServingModel:
     # --------------------------------------------------------------------- forecast
     def forecast(self, day: dt.date, days: int) -> pd.DataFrame:
         """Units per product over ``days`` from ``day`` (`recsys.models.demand`), computed once
-        per (day, days) for this model."""
+        per (day, days) for this model: concurrent requests for one share its computation."""
         key = (day, days)
         with self._lock:
             table = self._forecasts.get(key)
-        if table is None:
+            pending = self._forecasts_pending.get(key) if table is None else None
+            computing = table is None and pending is None
+            if computing:
+                pending = self._forecasts_pending[key] = Future()
+        if table is not None:
+            return table
+        if not computing:
+            return pending.result()
+        try:
             table = forecast_demand(self.model, days, as_of=pd.Timestamp(day))
+        except BaseException as exc:
             with self._lock:
-                if len(self._forecasts) >= 8:
-                    self._forecasts.pop(next(iter(self._forecasts)))
-                self._forecasts[key] = table
+                del self._forecasts_pending[key]
+            pending.set_exception(exc)
+            raise
+        with self._lock:
+            if len(self._forecasts) >= 8:
+                self._forecasts.pop(next(iter(self._forecasts)))
+            self._forecasts[key] = table
+            del self._forecasts_pending[key]
+        pending.set_result(table)
         return table
 
     # ------------------------------------------------------------------ co-purchase
