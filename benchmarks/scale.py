@@ -8,7 +8,8 @@ the canonical layout. With ``--catalogs G`` the replicas are split into G shops 
 product ids (replica r sells the products of shop r mod G): a catalogue G times as wide, as a
 grocer's or a marketplace's, with the same buying patterns. Then `recsys train` and `recsys export` run as separate processes; wall
 time and peak resident memory of each come from wait4. Targets (issue #3): under 15 minutes
-and under 10 GB peak memory.
+and under 10 GB peak memory. `recsys forecast --days 30` on the same model is timed after
+them (not part of the target).
 """
 
 from __future__ import annotations
@@ -103,11 +104,26 @@ def main() -> None:
             str(args.workdir / "recommendations.parquet"),
         ]
     )
+    forecast_s, forecast_gb = timed(
+        [
+            RECSYS,
+            "forecast",
+            "--models-dir",
+            str(models),
+            "--days",
+            "30",
+            "--out",
+            str(args.workdir / "forecast.parquet"),
+        ]
+    )
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores; {date.today()}")
     print("| step | wall time | peak memory |\n|---|---:|---:|")
     print(f"| train ({n:,} lines) | {train_s / 60:.1f} min | {train_gb:.1f} GB |")
     print(f"| export (top-10, every customer) | {export_s / 60:.1f} min | {export_gb:.1f} GB |")
     print(f"| total | {(train_s + export_s) / 60:.1f} min | {max(train_gb, export_gb):.1f} GB |")
+    print(
+        f"| forecast (30 days, every product) | {forecast_s / 60:.1f} min | {forecast_gb:.1f} GB |"
+    )
 
 
 if __name__ == "__main__":

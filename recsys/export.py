@@ -198,6 +198,7 @@ def predict_all(
     k: int,
     as_of: pd.Timestamp,
     new_only: bool = False,
+    reasons: bool = True,
 ) -> pd.DataFrame:
     """`AnticipationModel.predict` over many customers in chunks, logging progress; ``row``
     indexes ``codes``.
@@ -210,7 +211,9 @@ def predict_all(
     starts = range(0, len(codes), CHUNK)
 
     def run(start: int) -> pd.DataFrame:
-        items = model.predict(codes[start : start + CHUNK], k=k, as_of=as_of, new_only=new_only)
+        items = model.predict(
+            codes[start : start + CHUNK], k=k, as_of=as_of, new_only=new_only, reasons=reasons
+        )
         items["row"] += start
         return items
 

@@ -127,7 +127,7 @@ def _recall_on_window(
     codes = codes[codes >= 0]
     if len(codes) == 0:
         return None
-    items = current.predict(codes, k=K, as_of=start)
+    items = current.predict(codes, k=K, as_of=start, reasons=False)
     listed = pd.DataFrame(
         {
             "customer_id": current.customer_ids_[codes[items["row"].to_numpy()]],

@@ -167,7 +167,7 @@ def _calibration(model, split, max_customers: int = 5000) -> tuple[np.ndarray, n
     if len(customers) > max_customers:
         rng = np.random.default_rng(0)
         customers = np.sort(rng.choice(customers, max_customers, replace=False))
-    items = model.predict(customers, k=20, as_of=split.cutoff)
+    items = model.predict(customers, k=20, as_of=split.cutoff, reasons=False)
     bought_matrix = split.future.purchase_matrix(binary=True)
     codes = customers[items["row"].to_numpy()]
     bought = np.asarray(bought_matrix[codes, items["product"].to_numpy()]).ravel() > 0

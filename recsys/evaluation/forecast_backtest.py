@@ -72,7 +72,7 @@ def backtest_forecast(
     actual = units(history, cutoff, cutoff + pd.Timedelta(days=days))
     model = AnticipationModel(horizon_days=days, random_state=random_state).fit(train)
     known = np.flatnonzero(model.state_.cycles_.customer_orders_ > 0)
-    items = model.predict(known, k=ITEMS_PER_CUSTOMER, as_of=cutoff)
+    items = model.predict(known, k=ITEMS_PER_CUSTOMER, as_of=cutoff, reasons=False)
     table = forecast_table(model, known, items, days, cutoff)
     codes = pd.Index(model.product_ids_).get_indexer(table["product_id"])
 

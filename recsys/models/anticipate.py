@@ -344,6 +344,7 @@ class AnticipationModel(Recommender):
         k: int = 10,
         as_of: pd.Timestamp | None = None,
         new_only: bool = False,
+        reasons: bool = True,
     ) -> pd.DataFrame:
         """Ranked items with probability, expected date and quantity, and a reason.
 
@@ -352,7 +353,9 @@ class AnticipationModel(Recommender):
         ``score`` (ranking score), ``probability`` (of buying it within ``horizon_days_``),
         ``expected_date``, ``expected_quantity``, ``reason``, ``reason_text``. ``new_only``
         leaves out the products each customer has bought before: a cross-sell list, ranked by
-        the same model, that a regular's repeat items no longer crowd out.
+        the same model, that a regular's repeat items no longer crowd out. ``reasons=False``
+        leaves out the last four columns: what a demand forecast over long lists does not need,
+        and much of their time and memory.
         """
         if not hasattr(self, "state_"):
             raise NotFittedError("AnticipationModel is not fitted; call fit() first")
@@ -366,14 +369,22 @@ class AnticipationModel(Recommender):
         known[in_range] = self.state_.cycles_.customer_orders_[customers[in_range]] > 0
         parts = [self._cold_start_items(np.flatnonzero(~known), k)]
         positions = np.flatnonzero(known)
-        personal = self._personal_items(positions, customers[positions], k, day, new_only)
+        personal = self._personal_items(positions, customers[positions], k, day, new_only, reasons)
         if personal is not None:
             parts.append(personal)
+        if not reasons:
+            parts = [part[["row", "rank", "product", "score", "probability"]] for part in parts]
         items = pd.concat(parts, ignore_index=True)
         return items.sort_values(["row", "rank"], ignore_index=True)
 
     def _personal_items(
-        self, positions: np.ndarray, customers: np.ndarray, k: int, day: float, new_only: bool
+        self,
+        positions: np.ndarray,
+        customers: np.ndarray,
+        k: int,
+        day: float,
+        new_only: bool,
+        reasons: bool = True,
     ) -> pd.DataFrame | None:
         """The ranked items of known customers; None if none of them has a candidate."""
         if not len(positions):
@@ -394,8 +405,6 @@ class AnticipationModel(Recommender):
             _matrix(self.state_.customer_features(customers, day))
         )
         probability = probability[top] * active[row]
-        columns = dict(zip(self.feature_names_, X.T, strict=True))
-        reasons = explain(self.state_, customers[row], product, columns, day, self.display_names_)
         items = pd.DataFrame(
             {
                 "row": positions[row],
@@ -405,7 +414,11 @@ class AnticipationModel(Recommender):
                 "probability": probability.astype(np.float32),
             }
         )
-        return pd.concat([items, reasons], axis=1)
+        if not reasons:
+            return items
+        columns = dict(zip(self.feature_names_, X.T, strict=True))
+        texts = explain(self.state_, customers[row], product, columns, day, self.display_names_)
+        return pd.concat([items, texts], axis=1)
 
     def _cold_start_items(self, positions: np.ndarray, k: int) -> pd.DataFrame:
         top = self.cold_start_.head(k)

@@ -266,5 +266,5 @@ def forecast_demand(
 
     as_of = check_as_of(model, as_of)
     known = np.flatnonzero(model.state_.cycles_.customer_orders_ > 0)
-    items = predict_all(model, known, ITEMS_PER_CUSTOMER, as_of)
+    items = predict_all(model, known, ITEMS_PER_CUSTOMER, as_of, reasons=False)
     return forecast_table(model, known, items, days, as_of, top)

@@ -137,6 +137,16 @@ def test_recommend_interface_matches_predict(fitted):
         assert list(products[row]) == list(items[items["row"] == row]["product"])
 
 
+def test_lists_without_reasons_are_the_same_lists(fitted):
+    history, model = fitted
+    # Known customers and a cold start, as a demand forecast or a promotion check asks.
+    customers = np.r_[np.arange(history.n_customers), -1]
+    full = model.predict(customers, k=8)
+    lean = model.predict(customers, k=8, reasons=False)
+    assert list(lean.columns) == ["row", "rank", "product", "score", "probability"]
+    pd.testing.assert_frame_equal(lean, full[list(lean.columns)])
+
+
 def test_a_list_longer_than_the_fully_scored_part_goes_on_with_the_candidates(fitted):
     """Past PRESCORE_KEEP, lists hold the customer's other candidates in the leading trees'
     order (what recall@50 of `recsys evaluate` measures), not the popularity fill."""
