@@ -20,7 +20,7 @@ from recsys.data.history import OrderHistory
 from recsys.models.als import ALS
 from recsys.models.copurchase import CoPurchase
 from recsys.models.reorder_cycles import ReorderCycles, to_days
-from recsys.models.sparse_rows import rank_within_groups, top_k_per_row
+from recsys.models.sparse_rows import rank_within_groups, top_k_per_row, values_at
 from recsys.models.tifu_knn import TIFUKNN
 
 # Which generator proposed a candidate (bit flags, several may be set).
@@ -197,7 +197,7 @@ class FeatureState:
         product = unique_key % c.n_products_
         valid = c.product_orders_[product] > 0
         row, product, merged = row[valid], product[valid], merged[valid]
-        basket_score, period_score = (np.asarray(m[row, product]).ravel() for m in spreads)
+        basket_score, period_score = (values_at(m, row, product) for m in spreads)
         return Candidates(
             row,
             product,

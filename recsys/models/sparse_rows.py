@@ -52,6 +52,21 @@ def _in_top_buckets(rows: np.ndarray, scaled: np.ndarray, counts: np.ndarray, k:
     return bucket <= threshold[rows]
 
 
+def values_at(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``matrix[rows, cols]`` as a flat array (0 where nothing is stored), by one binary search
+    over the stored entries' (row, column) keys: about twice as fast as scipy's fancy indexing
+    on the candidate lists of a batch of customers."""
+    matrix = matrix if matrix.has_sorted_indices else matrix.sorted_indices()
+    if matrix.nnz == 0:
+        return np.zeros(len(rows), dtype=matrix.dtype)
+    n_cols = matrix.shape[1]
+    stored_rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    keys = stored_rows * n_cols + matrix.indices
+    wanted = np.asarray(rows, dtype=np.int64) * n_cols + cols
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, matrix.data[at], 0).astype(matrix.dtype, copy=False)
+
+
 def rank_within_groups(groups: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """0-based rank of each score within its group, best first; groups need not be sorted."""
     order = np.lexsort((-scores, groups))

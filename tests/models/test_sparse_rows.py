@@ -3,7 +3,7 @@ import pytest
 import scipy.sparse as sp
 
 from recsys.models import sparse_rows
-from recsys.models.sparse_rows import rank_within_groups, top_k_per_row
+from recsys.models.sparse_rows import rank_within_groups, top_k_per_row, values_at
 
 
 def _reference_top_k(matrix: sp.csr_matrix, k: int) -> list[list[tuple[int, float]]]:
@@ -36,3 +36,18 @@ def test_rank_within_groups_ranks_best_first_in_each_group():
     groups = np.array([2, 0, 2, 0, 2])
     scores = np.array([0.1, 0.5, 0.9, 0.7, 0.3])
     assert rank_within_groups(groups, scores).tolist() == [2, 1, 0, 0, 1]
+
+
+def test_values_at_reads_stored_entries_and_zero_elsewhere():
+    rng = np.random.default_rng(1)
+    dense = rng.random((40, 70)) * (rng.random((40, 70)) < 0.2)
+    # Built from a product, as co-purchase spreads are: its column indices are not sorted.
+    matrix = (sp.csr_matrix(dense) @ sp.csr_matrix(np.eye(70)[rng.permutation(70)])).tocsr()
+    expected = matrix.toarray()
+    rows, cols = rng.integers(0, 40, 500), rng.integers(0, 70, 500)
+    got = values_at(matrix, rows, cols)
+    assert got.dtype == matrix.dtype
+    np.testing.assert_array_equal(got, expected[rows, cols])
+    assert (got == 0).any() and (got > 0).any()  # both hits and misses were asked for
+    empty = sp.csr_matrix((3, 5), dtype=np.float32)
+    np.testing.assert_array_equal(values_at(empty, np.array([0, 2]), np.array([1, 4])), [0, 0])
