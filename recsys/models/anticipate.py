@@ -33,7 +33,7 @@ from recsys.models.features import CandidateCounts, FeatureState
 from recsys.models.ranker import Ranker
 from recsys.models.reasons import explain, popularity_text
 from recsys.models.reorder_cycles import to_days
-from recsys.models.sparse_rows import rank_within_groups
+from recsys.models.sparse_rows import rank_within_groups, values_at
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ class AnticipationModel(Recommender):
         as_of = to_days(cutoff)
         row, product, X = self._candidate_features(state, customers, as_of)
         targets = future.purchase_matrix(binary=True)[customers]
-        y = (np.asarray(targets[row, product]).ravel() > 0).astype(np.int8)
+        y = (values_at(targets, row, product) > 0).astype(np.int8)
         if len(known) > cap * 4:
             known = np.sort(rng.choice(known, cap * 4, replace=False))
         Xc = _matrix(state.customer_features(known, as_of))

@@ -205,7 +205,7 @@ class FeatureState:
             c.lookup(customers[row], product),
             basket_score,
             period_score,
-            np.asarray(own_pif[row, product]).ravel(),
+            values_at(own_pif, row, product),
             neighbour_pif[row, product],
         )
 
