@@ -1,0 +1,174 @@
+"""Ranker variants compared on identical candidates, on validation periods inside the training data.
+
+Usage:
+  python benchmarks/ranker_variants.py cache [--datasets online-retail,complete-journey]
+         [--periods 3] [--cache-dir DIR]
+  python benchmarks/ranker_variants.py compare [--variant MODULE:FUNCTION] [--datasets ...]
+         [--periods 3] [--cache-dir DIR]
+
+`cache` builds, once per dataset and validation period (the periods of
+`benchmarks/inner_validation.py`: period i starts i horizons before the test cutoff, and only
+lines before it are used), what the anticipation model's ranker learns from (the examples of
+every inner cutoff) and what it would rank (the evaluated customers' candidates and features,
+both protocols), with P-TopFreq's and TIFU-KNN's figures on the same period. `compare` fits a
+ranker variant on the cached examples and prints its gain over the best baseline in recall@10
+and NDCG@10, window and next-basket, period by period and on average: a ranker change judged
+in minutes instead of a pipeline run per period, and two variants compared on the same
+candidates. ``FUNCTION(feature_names)`` returns an unfitted `Ranker` (or anything with its
+``fit`` and ``ranking_score``); the default is the model's own. The serving cascade is left
+out: on the grocer it changes no figure (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from dev_datasets import DATASETS
+
+from recsys.data import load_history
+from recsys.data.splitting import default_cutoff, temporal_split
+from recsys.evaluation import evaluate_methods
+from recsys.evaluation.metrics import ranking_metrics
+from recsys.evaluation.protocols import PROTOCOLS, build_targets
+from recsys.models import evaluation_methods
+from recsys.models.anticipate import AnticipationModel
+from recsys.models.features import FeatureState
+from recsys.models.ranker import Ranker
+from recsys.models.reorder_cycles import to_days
+from recsys.models.sparse_rows import rank_within_groups
+
+ROOT = Path(__file__).resolve().parent.parent
+METRICS = ("recall@10", "ndcg@10")
+BASELINES = ("p-topfreq", "tifu-knn")
+
+
+def main_ranker(feature_names: list[str]) -> Ranker:
+    """The anticipation model's ranker as it is."""
+    return Ranker()
+
+
+def cache(name: str, periods: int, shared: Path, cache_dir: Path) -> None:
+    """Write each validation period's examples, candidates and baseline figures."""
+    data = DATASETS[name]
+    h = data.horizon
+    history = load_history(shared / data.file, preset=data.preset)
+    test_cutoff = default_cutoff(history, h)
+    history = history.before(test_cutoff)  # the test window never enters
+    methods = evaluation_methods(h)
+    for period in range(1, periods + 1):
+        started = time.perf_counter()
+        cutoff = test_cutoff - pd.Timedelta(days=h * period)
+        split = temporal_split(history, h, cutoff)
+        model = AnticipationModel(horizon_days=h)
+        model.horizon_days_ = h
+        examples = [
+            model._examples(split.train, c, h) for c in model._inner_cutoffs(split.train, h)
+        ]
+        state = FeatureState(h).fit(split.train)
+        out: dict[str, object] = {"examples": [e for e in examples if e is not None]}
+        for protocol in PROTOCOLS:
+            targets = build_targets(split, protocol)
+            row, product, X = model._candidate_features(state, targets.customers, to_days(cutoff))
+            result = evaluate_methods(
+                history,
+                {m: methods[m] for m in BASELINES},
+                protocol=protocol,
+                horizon_days=h,
+                cutoff=cutoff,
+                ks=(10,),
+            )
+            out[protocol] = {
+                "customers": targets.customers,
+                "targets": targets.products,
+                "row": row,
+                "product": product,
+                "X": X,
+                "baselines": {r.name: r.metrics for r in result.methods},
+            }
+        out["feature_names"] = model.feature_names_
+        joblib.dump(out, cache_dir / f"{name}_{period}.joblib")
+        seconds = time.perf_counter() - started
+        print(f"cached {name} period {period} ({cutoff:%Y-%m-%d}) in {seconds:.0f}s", flush=True)
+
+
+def fit_on_examples(ranker: Ranker, examples: list) -> Ranker:
+    """Fit as `AnticipationModel` does: the latest inner cutoff validates, the rest train."""
+    val, train = examples[0], examples[1:]
+    offsets = np.cumsum([0, *(len(e.customers) for e in train[:-1])])
+    return ranker.fit(
+        np.vstack([e.X for e in train]),
+        np.concatenate([e.y for e in train]),
+        val.X,
+        val.y,
+        np.concatenate([e.weight for e in train]),
+        val.weight,
+        np.concatenate([e.row + o for e, o in zip(train, offsets, strict=True)]),
+        val.row,
+    )
+
+
+def gains(ranker: Ranker, period: dict, k: int = 10) -> dict[str, float]:
+    """The ranker's gain over the best baseline of the period, for each metric of METRICS."""
+    rank = rank_within_groups(period["row"], ranker.ranking_score(period["X"], period["row"]))
+    top = rank < k
+    recommended = np.full((len(period["customers"]), k), -1, dtype=np.int64)
+    recommended[period["row"][top], rank[top]] = period["product"][top]
+    metrics = ranking_metrics(recommended, period["targets"], k)
+    return {m: metrics[m] / max(b[m] for b in period["baselines"].values()) - 1 for m in METRICS}
+
+
+def compare(variant: str, name: str, periods: int, cache_dir: Path) -> None:
+    """Print the variant's gains on every cached period of the dataset, then their mean."""
+    module, function = variant.split(":")
+    factory = getattr(importlib.import_module(module), function)
+    rows = []
+    for period in range(1, periods + 1):
+        started = time.perf_counter()
+        cached = joblib.load(cache_dir / f"{name}_{period}.joblib")
+        ranker = fit_on_examples(factory(cached["feature_names"]), cached["examples"])
+        row = [g for p in PROTOCOLS for g in gains(ranker, cached[p]).values()]
+        rows.append(row)
+        print(
+            f"{variant} {name} period {period}: "
+            + " / ".join(f"{g:+.2%}" for g in row)
+            + f", mean {np.mean(row):+.2%} ({time.perf_counter() - started:.0f}s)",
+            flush=True,
+        )
+    mean = np.mean(rows, axis=0)
+    print(
+        f"{variant} {name}, mean of {periods} periods (recall@10 / NDCG@10 window, then "
+        f"next-basket): " + " / ".join(f"{g:+.2%}" for g in mean) + f", mean {mean.mean():+.2%}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("cache", "compare"))
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--periods", type=int, default=3)
+    parser.add_argument(
+        "--cache-dir", type=Path, default=ROOT / "benchmarks" / ".work" / "ranker_variants"
+    )
+    parser.add_argument("--variant", default="ranker_variants:main_ranker")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    sys.path.insert(0, str(Path.cwd()))
+    args.cache_dir.mkdir(parents=True, exist_ok=True)
+    for name in args.datasets.split(","):
+        if args.command == "cache":
+            cache(name, args.periods, args.shared, args.cache_dir)
+        else:
+            compare(args.variant, name, args.periods, args.cache_dir)
+
+
+if __name__ == "__main__":
+    main()
