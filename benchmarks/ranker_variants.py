@@ -32,21 +32,19 @@ import joblib
 import numpy as np
 import pandas as pd
 from dev_datasets import DATASETS
+from inner_validation import MODEL, gains_over_best_baseline
 
 from recsys.data import load_history
 from recsys.data.splitting import default_cutoff, temporal_split
 from recsys.evaluation import evaluate_methods
-from recsys.evaluation.metrics import ranking_metrics
 from recsys.evaluation.protocols import PROTOCOLS, build_targets
 from recsys.models import evaluation_methods
-from recsys.models.anticipate import AnticipationModel
+from recsys.models.anticipate import AnticipationModel, fit_ranker, metrics_of_scores
 from recsys.models.features import FeatureState
 from recsys.models.ranker import Ranker
 from recsys.models.reorder_cycles import to_days
-from recsys.models.sparse_rows import rank_within_groups
 
 ROOT = Path(__file__).resolve().parent.parent
-METRICS = ("recall@10", "ndcg@10")
 BASELINES = ("p-topfreq", "tifu-knn")
 
 
@@ -99,30 +97,11 @@ def cache(name: str, periods: int, shared: Path, cache_dir: Path) -> None:
         print(f"cached {name} period {period} ({cutoff:%Y-%m-%d}) in {seconds:.0f}s", flush=True)
 
 
-def fit_on_examples(ranker: Ranker, examples: list) -> Ranker:
-    """Fit as `AnticipationModel` does: the latest inner cutoff validates, the rest train."""
-    val, train = examples[0], examples[1:]
-    offsets = np.cumsum([0, *(len(e.customers) for e in train[:-1])])
-    return ranker.fit(
-        np.vstack([e.X for e in train]),
-        np.concatenate([e.y for e in train]),
-        val.X,
-        val.y,
-        np.concatenate([e.weight for e in train]),
-        val.weight,
-        np.concatenate([e.row + o for e, o in zip(train, offsets, strict=True)]),
-        val.row,
-    )
-
-
-def gains(ranker: Ranker, period: dict, k: int = 10) -> dict[str, float]:
-    """The ranker's gain over the best baseline of the period, for each metric of METRICS."""
-    rank = rank_within_groups(period["row"], ranker.ranking_score(period["X"], period["row"]))
-    top = rank < k
-    recommended = np.full((len(period["customers"]), k), -1, dtype=np.int64)
-    recommended[period["row"][top], rank[top]] = period["product"][top]
-    metrics = ranking_metrics(recommended, period["targets"], k)
-    return {m: metrics[m] / max(b[m] for b in period["baselines"].values()) - 1 for m in METRICS}
+def gains(ranker: Ranker, period: dict) -> dict[str, float]:
+    """The ranker's gain over the best baseline of the period, in recall@10 and NDCG@10."""
+    scores = ranker.ranking_score(period["X"], period["row"])
+    metrics = metrics_of_scores(period["row"], period["product"], scores, period["targets"])
+    return gains_over_best_baseline({**period["baselines"], MODEL: metrics})
 
 
 def compare(variant: str, name: str, periods: int, cache_dir: Path) -> None:
@@ -133,7 +112,7 @@ def compare(variant: str, name: str, periods: int, cache_dir: Path) -> None:
     for period in range(1, periods + 1):
         started = time.perf_counter()
         cached = joblib.load(cache_dir / f"{name}_{period}.joblib")
-        ranker = fit_on_examples(factory(cached["feature_names"]), cached["examples"])
+        ranker = fit_ranker(factory(cached["feature_names"]), cached["examples"])
         row = [g for p in PROTOCOLS for g in gains(ranker, cached[p]).values()]
         rows.append(row)
         print(

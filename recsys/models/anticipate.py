@@ -171,21 +171,14 @@ class AnticipationModel(Recommender):
                 f"before and within {h} days after an inner cutoff "
                 f"({history.start:%Y-%m-%d} .. {history.end:%Y-%m-%d})"
             )
+        fit_ranker(self.ranker_, examples)
         val, train = (examples[0], examples[1:]) if len(examples) > 1 else (None, examples)
-        X = np.vstack([e.X for e in train])
-        y = np.concatenate([e.y for e in train])
         Xc = np.vstack([e.X_customer for e in train])
         yc = np.concatenate([e.y_customer for e in train])
-        weight = np.concatenate([e.weight for e in train])
-        # Each example's customer at its cutoff, so the re-ranker compares like with like.
-        offsets = np.cumsum([0, *(len(e.customers) for e in train[:-1])])
-        groups = np.concatenate([e.row + o for e, o in zip(train, offsets, strict=True)])
         if val is not None:
-            self.ranker_.fit(X, y, val.X, val.y, weight, val.weight, groups, val.row)
             self.activity_.fit(Xc, yc, val.X_customer, val.y_customer)
             self.validation_ = self._validate(val)
         else:
-            self.ranker_.fit(X, y, sample_weight=weight, groups=groups)
             self.activity_.fit(Xc, yc)
         self.state_ = FeatureState(h, self.candidate_counts, random_state=self.random_state).fit(
             history
@@ -258,15 +251,10 @@ class AnticipationModel(Recommender):
 
     def _validate(self, val: Examples) -> dict[str, float]:
         """Out-of-sample ranking metrics on the validation period, against all its targets."""
-        k = 10
         scores = self.ranker_.validation_scores_
         if scores is None:
             return {}
-        rank = rank_within_groups(val.row, scores)
-        top = rank < k
-        recommended = np.full((len(val.customers), k), -1, dtype=np.int64)
-        recommended[val.row[top], rank[top]] = val.product[top]
-        metrics = ranking_metrics(recommended, val.targets, k)
+        metrics = metrics_of_scores(val.row, val.product, scores, val.targets)
         metrics["candidate_recall"] = float(val.y.sum() / max(val.targets.nnz, 1))
         metrics["customers"] = float(len(val.customers))
         return metrics
@@ -464,6 +452,36 @@ class AnticipationModel(Recommender):
     def _leading_rounds(self) -> int:
         """How many of the ranker's first trees pre-rank candidates (see PRESCORE_SHRINKAGE)."""
         return max(round(PRESCORE_SHRINKAGE / self.ranker_.learning_rate), 1)
+
+
+def fit_ranker(ranker: Ranker, examples: list[Examples]) -> Ranker:
+    """Fit ``ranker`` on the examples of the inner cutoffs, most recent first.
+
+    The most recent validates (early stopping, calibration) and the others train; a single
+    one only trains. Each example's group is its customer at its cutoff, so the re-ranker
+    compares like with like.
+    """
+    val, train = (examples[0], examples[1:]) if len(examples) > 1 else (None, examples)
+    X = np.vstack([e.X for e in train])
+    y = np.concatenate([e.y for e in train])
+    weight = np.concatenate([e.weight for e in train])
+    offsets = np.cumsum([0, *(len(e.customers) for e in train[:-1])])
+    groups = np.concatenate([e.row + o for e, o in zip(train, offsets, strict=True)])
+    if val is None:
+        return ranker.fit(X, y, sample_weight=weight, groups=groups)
+    return ranker.fit(X, y, val.X, val.y, weight, val.weight, groups, val.row)
+
+
+def metrics_of_scores(
+    row: np.ndarray, product: np.ndarray, scores: np.ndarray, targets: sp.csr_matrix, k: int = 10
+) -> dict[str, float]:
+    """Ranking metrics@``k`` of the lists that ``scores`` make of each customer's candidates
+    (``row`` indexes the rows of ``targets``, ``product`` is the candidate's code)."""
+    rank = rank_within_groups(row, scores)
+    top = rank < k
+    recommended = np.full((targets.shape[0], k), -1, dtype=np.int64)
+    recommended[row[top], rank[top]] = product[top]
+    return ranking_metrics(recommended, targets, k)
 
 
 def display_names(history: OrderHistory) -> np.ndarray:
