@@ -286,7 +286,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from recsys.data.splitting import parse_date
     from recsys.evaluation import evaluate_methods
-    from recsys.evaluation.report import format_table, write_json
+    from recsys.evaluation.report import format_details, format_table, write_json
     from recsys.models import evaluation_methods
 
     ks = _parse_ks(args.k)
@@ -318,6 +318,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         curve_k=50 if args.report else None,
     )
     print(format_table(result))
+    details = format_details(result)
+    if details:
+        print(details)
     backtest = None
     if args.forecast:
         from recsys.evaluation.forecast_backtest import format_backtest, rolling_backtest

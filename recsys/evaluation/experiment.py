@@ -13,6 +13,7 @@ import pandas as pd
 
 from recsys.data.history import OrderHistory
 from recsys.data.splitting import temporal_split
+from recsys.evaluation.item_details import ItemDetails, item_details
 from recsys.evaluation.metrics import coverage, hit_matrix, ranking_metrics
 from recsys.evaluation.protocols import build_targets
 from recsys.exceptions import ParameterError
@@ -32,8 +33,8 @@ class MethodResult:
     recommended: np.ndarray = field(repr=False)
     #: Recall@k for k = 1..len (when asked for, see `evaluate_methods`).
     recall_curve: list[float] = field(default_factory=list, repr=False)
-    #: (probability, bought) of the top items, for models that give probabilities.
-    calibration: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    #: How right its items' probabilities, dates and quantities are (models with `predict`).
+    details: ItemDetails | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class EvaluationResult:
                     "metrics": m.metrics,
                     "fit_seconds": round(m.fit_seconds, 3),
                     "recommend_seconds": round(m.recommend_seconds, 3),
+                    **({"item_details": m.details.figures} if m.details else {}),
                 }
                 for m in self.methods
             },
@@ -76,8 +78,8 @@ def evaluate_methods(
 
     ``methods`` maps a name to a factory of an unfitted model. Each model sees only
     ``split.train``: lines dated strictly before the cutoff. With ``curve_k``, each result
-    also holds Recall@1..curve_k and, for models with probabilities (``predict``), the
-    probability and outcome of their top-20 items (for a calibration plot).
+    also holds Recall@1..curve_k. Models with probabilities (``predict``) also get the
+    figures of `item_details`: how right their items' probabilities, dates and quantities are.
     """
     ks = tuple(sorted(set(ks)))
     if not ks or ks[0] < 1:
@@ -121,7 +123,7 @@ def evaluate_methods(
         result = MethodResult(name, metrics, fitted - started, done - fitted, recommended)
         if curve_k:
             result.recall_curve = recall_curve(recommended, targets.products, curve_k)
-            result.calibration = _calibration(model, split)
+        result.details = item_details(model, split)
         results.append(result)
     return EvaluationResult(
         split={
@@ -154,24 +156,6 @@ def recall_curve(recommended: np.ndarray, targets, k_max: int) -> list[float]:
     hits = hit_matrix(recommended[:, :k_max], targets)
     n_target = np.diff(targets.indptr)[:, None]
     return (np.cumsum(hits, axis=1) / n_target).mean(axis=0).tolist()
-
-
-def _calibration(model, split, max_customers: int = 5000) -> tuple[np.ndarray, np.ndarray] | None:
-    """Probabilities of the top-20 items of every customer known at the cutoff (a sample of
-    them on large data), and whether they were bought in the window. Every known customer
-    counts, those who did not order at all included: that is what the probability is about
-    (the evaluated customers all ordered, so they would make it look too low)."""
-    if not hasattr(model, "predict"):
-        return None
-    customers = split.train.active_customers
-    if len(customers) > max_customers:
-        rng = np.random.default_rng(0)
-        customers = np.sort(rng.choice(customers, max_customers, replace=False))
-    items = model.predict(customers, k=20, as_of=split.cutoff, reasons=False)
-    bought_matrix = split.future.purchase_matrix(binary=True)
-    codes = customers[items["row"].to_numpy()]
-    bought = np.asarray(bought_matrix[codes, items["product"].to_numpy()]).ravel() > 0
-    return items["probability"].to_numpy(np.float64), bought
 
 
 def peak_memory_mb() -> float:

@@ -1,7 +1,8 @@
 """`recsys evaluate --report FILE.html`: one self-contained page (figures embedded as PNG).
 
 Sections: the metrics of every method, Recall@K curves, the repeat / new breakdown, the
-calibration of predicted probabilities, and the demand-forecast backtest when it was run.
+calibration of predicted probabilities, the errors of expected dates and quantities, and the
+demand-forecast backtest when it was run.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import numpy as np  # noqa: E402
 
 from recsys.evaluation.experiment import EvaluationResult  # noqa: E402
 from recsys.evaluation.forecast_backtest import RollingBacktest  # noqa: E402
+from recsys.evaluation.item_details import calibration_bins  # noqa: E402
 
-CALIBRATION_BINS = 10
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; max-width: 980px; margin: 24px auto; color: #1d2327; }
 h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 32px; border-bottom: 1px solid #ddd; }
@@ -47,6 +48,7 @@ def write_report(
         _curves_section(result),
         _repeat_new_section(result),
         _calibration_section(result),
+        _dates_quantities_section(result),
         _forecast_section(forecast),
     ]
     page = (
@@ -130,7 +132,7 @@ def _repeat_new_section(result: EvaluationResult) -> str:
 
 
 def _calibration_section(result: EvaluationResult) -> str:
-    calibrated = [m for m in result.methods if m.calibration is not None]
+    calibrated = [m for m in result.methods if m.details is not None]
     if not calibrated:
         return (
             '<section id="calibration"><h2>Calibration</h2><p class="note">no method with '
@@ -140,18 +142,19 @@ def _calibration_section(result: EvaluationResult) -> str:
     axis.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect")
     rows = []
     for m in calibrated:
-        probability, bought = m.calibration
-        edges = np.quantile(probability, np.linspace(0, 1, CALIBRATION_BINS + 1))
-        which = np.clip(
-            np.searchsorted(edges, probability, side="right") - 1, 0, CALIBRATION_BINS - 1
-        )
-        counts = np.bincount(which, minlength=CALIBRATION_BINS)
-        keep = counts > 0
-        mean_p = np.bincount(which, probability, CALIBRATION_BINS)[keep] / counts[keep]
-        rate = np.bincount(which, bought, CALIBRATION_BINS)[keep] / counts[keep]
+        probability, bought = m.details.probability, m.details.bought
+        mean_p, rate, _ = calibration_bins(probability, bought)
         axis.plot(mean_p, rate, marker="o", label=m.name)
+        figures = m.details.figures
         rows.append(
-            [m.name, f"{probability.mean():.4f}", f"{bought.mean():.4f}", f"{len(bought):,}"]
+            [
+                m.name,
+                f"{probability.mean():.4f}",
+                f"{bought.mean():.4f}",
+                f"{figures['calibration_error']:.4f}",
+                f"{figures['brier_skill']:.3f}",
+                f"{len(bought):,}",
+            ]
         )
     axis.set_xlabel("predicted probability (bins of equal count)")
     axis.set_ylabel("observed purchase rate")
@@ -162,8 +165,62 @@ def _calibration_section(result: EvaluationResult) -> str:
         '<section id="calibration"><h2>Calibration of the top-20 probabilities</h2>'
         '<p class="note">Every customer known at the cutoff, whether they ordered in the '
         "window or not: the probability is of buying within the horizon.</p>"
-        + _table(["method", "mean predicted", "observed rate", "items"], rows)
+        + _table(
+            [
+                "method",
+                "mean predicted",
+                "observed rate",
+                "calibration error",
+                "Brier skill",
+                "items",
+            ],
+            rows,
+        )
         + _png(figure)
+        + "</section>"
+    )
+
+
+def _dates_quantities_section(result: EvaluationResult) -> str:
+    rows = []
+    for m in result.methods:
+        if m.details is None:
+            continue
+        f = m.details.figures
+        rows.append(
+            [
+                m.name,
+                f"{f.get('date_mae_days', float('nan')):.1f}",
+                f"{f.get('date_mae_days_window_middle', float('nan')):.1f}",
+                f"{f['dated_bought_items']:,.0f}",
+                f"{f.get('quantity_wape', float('nan')):.3f}",
+                f"{f.get('quantity_wape_last', float('nan')):.3f}",
+                f"{f['quantity_items']:,.0f}",
+            ]
+        )
+    if not rows:
+        return (
+            '<section id="dates-quantities"><h2>Expected dates and quantities</h2>'
+            '<p class="note">no method with expected dates was evaluated</p></section>'
+        )
+    return (
+        '<section id="dates-quantities"><h2>Expected dates and quantities</h2>'
+        '<p class="note">Over the same top-20 items, those bought in the window: mean days '
+        "between the expected date and the first purchase (beside the middle of the window as "
+        "a guess), and the weighted error of the expected quantity against the first "
+        "purchase's (beside the customer's last quantity as a guess).</p>"
+        + _table(
+            [
+                "method",
+                "date error, days",
+                "middle of the window",
+                "dated items bought",
+                "quantity WAPE",
+                "last quantity",
+                "items bought again",
+            ],
+            rows,
+        )
         + "</section>"
     )
 

@@ -8,7 +8,14 @@ from html.parser import HTMLParser
 from tests.helpers import SAMPLE
 from tests.test_cli import run
 
-SECTIONS = ("metrics", "recall-curves", "repeat-new", "calibration", "forecast")
+SECTIONS = (
+    "metrics",
+    "recall-curves",
+    "repeat-new",
+    "calibration",
+    "dates-quantities",
+    "forecast",
+)
 
 
 class _Sections(HTMLParser):
@@ -67,6 +74,7 @@ def test_report_has_every_section_with_embedded_figures(tmp_path):
     assert "p-topfreq" in parser.text["metrics"] and "anticipate" in parser.text["metrics"]
     assert "K = 1..50" in parser.text["recall-curves"]
     assert "anticipate" in parser.text["calibration"]
+    assert "anticipate" in parser.text["dates-quantities"]
     assert "last-period" in parser.text["forecast"] and "WAPE" in parser.text["forecast"]
 
 
