@@ -85,6 +85,18 @@ def markdown(dataset: str, protocol: str, result: dict) -> str:
             + " | ".join(cells)
             + f" | {m['fit_seconds']:.1f} | {m['recommend_seconds']:.1f} |"
         )
+    for name, m in result["methods"].items():
+        if "item_details" in m:
+            d = m["item_details"]
+            lines += [
+                "",
+                f"{name}, top-20 items of {d['customers']:,.0f} customers: calibration error "
+                f"{d['calibration_error']:.4f}, Brier skill {d['brier_skill']:.3f}; expected "
+                f"date off by {d['date_mae_days']:.1f} days (middle of the window: "
+                f"{d['date_mae_days_window_middle']:.1f}) over {d['dated_bought_items']:,.0f} "
+                f"items bought; quantity WAPE {d['quantity_wape']:.3f} (last quantity: "
+                f"{d['quantity_wape_last']:.3f}).",
+            ]
     return "\n".join(lines)
 
 

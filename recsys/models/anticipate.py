@@ -30,6 +30,7 @@ from recsys.evaluation.metrics import ranking_metrics
 from recsys.exceptions import DataError, NotFittedError, ParameterError
 from recsys.models.base import Recommender
 from recsys.models.features import CandidateCounts, FeatureState
+from recsys.models.purchase_timing import PurchaseTiming
 from recsys.models.ranker import Ranker
 from recsys.models.reasons import explain, popularity_text
 from recsys.models.reorder_cycles import to_days
@@ -62,6 +63,8 @@ class Examples:
     targets: sp.csr_matrix  # customers x products bought (proposed or not)
     X_customer: np.ndarray
     y_customer: np.ndarray
+    #: Day of each example's first purchase after the cutoff (0 = its day), NaN if not bought.
+    days: np.ndarray
 
     @property
     def weight(self) -> np.ndarray:
@@ -175,11 +178,18 @@ class AnticipationModel(Recommender):
         val, train = (examples[0], examples[1:]) if len(examples) > 1 else (None, examples)
         Xc = np.vstack([e.X_customer for e in train])
         yc = np.concatenate([e.y_customer for e in train])
+        self.timing_ = PurchaseTiming(h, random_state=self.random_state)
+        bought = [~np.isnan(e.days) for e in train]
+        X = np.vstack([e.X[b] for e, b in zip(train, bought, strict=True)])
+        days = np.concatenate([e.days[b] for e, b in zip(train, bought, strict=True)])
         if val is not None:
             self.activity_.fit(Xc, yc, val.X_customer, val.y_customer)
-            self.validation_ = self._validate(val)
+            self.timing_.fit(self.feature_names_, X, days, val.X, val.days)
+            self.validation_ = {**self._validate(val), **self.timing_.validation_}
         else:
             self.activity_.fit(Xc, yc)
+            self.timing_.fit(self.feature_names_, X, days)
+        del X, days
         self.state_ = FeatureState(h, self.candidate_counts, random_state=self.random_state).fit(
             history
         )
@@ -225,11 +235,13 @@ class AnticipationModel(Recommender):
         row, product, X = self._candidate_features(state, customers, as_of)
         targets = future.purchase_matrix(binary=True)[customers]
         y = (values_at(targets, row, product) > 0).astype(np.int8)
+        days = values_at(_first_days(future, as_of)[customers], row, product) - 1.0
+        days[y == 0] = np.nan
         if len(known) > cap * 4:
             known = np.sort(rng.choice(known, cap * 4, replace=False))
         Xc = _matrix(state.customer_features(known, as_of))
         yc = np.isin(known, buyers).astype(np.int8)
-        return Examples(X, y, row, product, customers, targets, Xc, yc)
+        return Examples(X, y, row, product, customers, targets, Xc, yc, days)
 
     def _candidate_features(
         self, state: FeatureState, customers: np.ndarray, as_of: float
@@ -405,7 +417,15 @@ class AnticipationModel(Recommender):
         if not reasons:
             return items
         columns = dict(zip(self.feature_names_, X.T, strict=True))
-        texts = explain(self.state_, customers[row], product, columns, day, self.display_names_)
+        texts = explain(
+            self.state_,
+            customers[row],
+            product,
+            columns,
+            day,
+            self.display_names_,
+            self.timing_.expected_days(X, day),
+        )
         return pd.concat([items, texts], axis=1)
 
     def _cold_start_items(self, positions: np.ndarray, k: int) -> pd.DataFrame:
@@ -505,6 +525,17 @@ def recent_buyers(
     recent = lines[lines[TIMESTAMP] >= end - pd.Timedelta(days=horizon_days)]
     pairs = recent.drop_duplicates([CUSTOMER, PRODUCT])
     return np.bincount(pairs[PRODUCT].to_numpy(), minlength=n_products)
+
+
+def _first_days(future: OrderHistory, as_of: float) -> sp.csr_matrix:
+    """Customers x products: 1 + the day of each pair's first purchase after day ``as_of``
+    (lines are in time order within each customer), 0 where not bought."""
+    first = future.lines.drop_duplicates([CUSTOMER, PRODUCT])
+    day = np.floor(to_days(first[TIMESTAMP]) - as_of) + 1.0
+    return sp.csr_matrix(
+        (day, (first[CUSTOMER].to_numpy(), first[PRODUCT].to_numpy())),
+        shape=(future.n_customers, future.n_products),
+    )
 
 
 def _matrix(columns: dict[str, np.ndarray]) -> np.ndarray:

@@ -34,10 +34,12 @@ def explain(
     columns: dict[str, np.ndarray],
     as_of: float,
     product_names: np.ndarray,
+    expected_day: np.ndarray,
 ) -> pd.DataFrame:
     """Reason code and text, expected date and quantity of each (customer, product) item.
 
-    ``columns`` holds the items' feature columns by name (as built by `FeatureState.features`).
+    ``columns`` holds the items' feature columns by name (as built by `FeatureState.features`);
+    ``expected_day`` the items' expected days of purchase (see `PurchaseTiming`), NaN for none.
     """
     c = state.cycles_
     h = state.horizon_days
@@ -62,8 +64,6 @@ def explain(
     )
 
     product_gap = c.product_gap_[product]
-    expected_day = np.where(has_cycle, last + gap, np.where(repeat, last + product_gap, np.nan))
-    expected_day = np.where(expected_day < as_of, np.floor(as_of), expected_day)
     quantity = np.where(repeat, c.pair_quantity_[idx], c.product_quantity_[product])
     quantity = np.maximum(np.round(np.nan_to_num(quantity, nan=1.0)), 1.0)
 

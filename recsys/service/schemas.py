@@ -32,7 +32,9 @@ class Item(BaseModel):
         ge=0, le=1, description="probability of buying it within the model's horizon"
     )
     expected_date: dt.date | None = Field(
-        None, description="when the customer's usual interval says it is needed (repeat items)"
+        None,
+        description="the day it is expected to be bought on, if bought within the horizon "
+        "(repeat items): the customer's cycle where cycles hold, else learned",
     )
     expected_quantity: float = Field(description="the customer's usual quantity")
     reason: Reason = Field(description="due, overdue, bought_with, similar_customers or popular")

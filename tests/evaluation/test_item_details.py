@@ -76,6 +76,15 @@ def test_figures_match_a_count_by_hand(measured):
     assert 0 <= f["calibration_error"] < 0.2 and f["brier_skill"] > 0
 
 
+def test_weekly_shoppers_get_their_purchase_day(measured):
+    # Each shopper comes back on the same weekday: a model that knows the cycles dates their
+    # weekly milk and fortnightly filter on that day (their snacks are chance), far better
+    # than the middle of the window.
+    _, _, _, details = measured
+    f = details.figures
+    assert f["date_mae_days"] < f["date_mae_days_window_middle"] / 2
+
+
 def test_a_model_without_probabilities_has_no_details(measured):
     _, split, _, _ = measured
     assert item_details(GlobalPopular().fit(split.train), split) is None
