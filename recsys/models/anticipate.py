@@ -5,12 +5,12 @@ candidates and describes them; `Ranker` orders each customer's candidates and tu
 description into a calibrated probability of purchase given that the customer orders at all
 within the horizon; a second `Ranker` on customer features gives the probability that they
 order at all. The product of the two is the probability of buying the product within the
-horizon.
+horizon. `PurchaseTiming` dates the repeat items: the day they are expected to be bought on.
 
 Training examples are built inside the training history only: at each inner cutoff, features
 come from the lines before it and labels from the horizon after it. The most recent inner cutoff
-is the validation period: it chooses the ranker's size by early stopping and fits the
-calibration, and its metrics are kept (`validation_`).
+is the validation period: it chooses the ranker's size by early stopping, fits the
+calibration and chooses how dates are given, and its metrics are kept (`validation_`).
 """
 
 from __future__ import annotations
