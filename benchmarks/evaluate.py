@@ -21,6 +21,8 @@ from pathlib import Path
 
 from dev_datasets import DATASETS
 
+from recsys.evaluation.report import details_line
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 METRICS = ("recall@10", "ndcg@10", "hitrate@10", "recall_repeat@10", "recall_new@10", "recall@20")
@@ -87,16 +89,7 @@ def markdown(dataset: str, protocol: str, result: dict) -> str:
         )
     for name, m in result["methods"].items():
         if "item_details" in m:
-            d = m["item_details"]
-            lines += [
-                "",
-                f"{name}, top-20 items of {d['customers']:,.0f} customers: calibration error "
-                f"{d['calibration_error']:.4f}, Brier skill {d['brier_skill']:.3f}; expected "
-                f"date off by {d['date_mae_days']:.1f} days (middle of the window: "
-                f"{d['date_mae_days_window_middle']:.1f}) over {d['dated_bought_items']:,.0f} "
-                f"items bought; quantity WAPE {d['quantity_wape']:.3f} (last quantity: "
-                f"{d['quantity_wape_last']:.3f}).",
-            ]
+            lines += ["", details_line(name, m["item_details"]) + "."]
     return "\n".join(lines)
 
 

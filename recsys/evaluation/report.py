@@ -39,28 +39,29 @@ def format_table(result: EvaluationResult) -> str:
 
 def format_details(result: EvaluationResult) -> str:
     """One line per method with probabilities: how right its items' details are."""
-    lines = []
-    for m in result.methods:
-        if m.details is None:
-            continue
-        f = m.details.figures
-        line = (
-            f"{m.name} top-20 items of {f['customers']:,.0f} customers: calibration error "
-            f"{f['calibration_error']:.4f}, Brier skill {f['brier_skill']:.3f}"
+    return "\n".join(
+        details_line(m.name, m.details.figures) for m in result.methods if m.details is not None
+    )
+
+
+def details_line(name: str, f: dict[str, float]) -> str:
+    """A method's `item_details` figures (as in the JSON too) in one line."""
+    line = (
+        f"{name} top-20 items of {f['customers']:,.0f} customers: calibration error "
+        f"{f['calibration_error']:.4f}, Brier skill {f['brier_skill']:.3f}"
+    )
+    if f["dated_bought_items"]:
+        line += (
+            f"; expected date off by {f['date_mae_days']:.1f} days (middle of the window: "
+            f"{f['date_mae_days_window_middle']:.1f}) over {f['dated_bought_items']:,.0f} "
+            "items bought"
         )
-        if f["dated_bought_items"]:
-            line += (
-                f"; expected date off by {f['date_mae_days']:.1f} days (middle of the window: "
-                f"{f['date_mae_days_window_middle']:.1f}) over {f['dated_bought_items']:,.0f} "
-                "items bought"
-            )
-        if f["quantity_items"]:
-            line += (
-                f"; quantity WAPE {f['quantity_wape']:.3f} (last quantity: "
-                f"{f['quantity_wape_last']:.3f})"
-            )
-        lines.append(line)
-    return "\n".join(lines)
+    if f["quantity_items"]:
+        line += (
+            f"; quantity WAPE {f['quantity_wape']:.3f} (last quantity: "
+            f"{f['quantity_wape_last']:.3f})"
+        )
+    return line
 
 
 def format_markdown(

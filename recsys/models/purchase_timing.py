@@ -25,8 +25,6 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 log = logging.getLogger(__name__)
 
-METHODS = ("cycle", "learned")
-
 
 class PurchaseTiming:
     """Expected day of purchase of (customer, product) pairs, chosen by validation.
