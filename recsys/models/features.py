@@ -224,6 +224,11 @@ class FeatureState:
                 "customer_products": c.customer_products_[customers],
                 "customer_recent_orders": self.decayed_orders_[customers, 0]
                 * np.exp(-(as_of - c.end_) / c.decay_days[0]),
+                "customer_large_since": as_of - c.customer_last_large_[customers],
+                "customer_large_gap": c.customer_large_gap_[customers],
+                "customer_large_dueness": (as_of - c.customer_last_large_[customers])
+                / c.customer_large_gap_[customers],
+                "customer_last_order_size": c.customer_last_order_size_[customers],
             }
 
     def features(
@@ -238,6 +243,14 @@ class FeatureState:
         f.update({k: v[cand.row] for k, v in self.customer_features(customers, as_of).items()})
         with np.errstate(invalid="ignore", divide="ignore"):
             f["pair_share"] = f["pair_orders"] / f["customer_orders"]
+            # Which of the customer's trips the product rides on: their large (stock-up)
+            # orders, their small (top-up) ones, or both.
+            large = c.pair_large_orders_[np.maximum(cand.pair, 0)] * (cand.pair >= 0)
+            customer_large = c.customer_large_orders_[customer]
+            f["pair_large_share"] = large / customer_large
+            f["pair_small_share"] = (f["pair_orders"] - large) / (
+                f["customer_orders"] - customer_large
+            )
             product_gap = c.product_gap_[product]
             f["pair_product_dueness"] = f["pair_days_since_last"] / product_gap
             f["pair_due_in_horizons"] = (f["pair_gap"] - f["pair_days_since_last"]) / h

@@ -51,7 +51,12 @@ class ReorderCycles:
     ``pair_gap_std_``, ``pair_quantity_`` (median units), ``pair_mean_quantity_``,
     ``pair_mean_sq_quantity_`` (mean squared units), ``pair_decayed_`` (n_pairs x
     len(decay_days)), ``pair_basket_decayed_``, ``pair_orders_since_`` (the customer's orders
-    after the last one holding it); customer arrays ``customer_*_`` and product arrays
+    after the last one holding it), ``pair_trip_size_`` (the mean size of the orders holding
+    it, each relative to the customer's mean order), ``pair_large_orders_`` (how many of them
+    were at least the customer's mean size); customer arrays ``customer_*_`` (among them
+    ``customer_large_orders_``, ``customer_last_large_``, ``customer_large_gap_``: the
+    customer's orders of at least their mean size, the last one's day and the mean interval
+    between them; ``customer_last_order_size_``, relative to the mean) and product arrays
     ``product_*_`` indexed by code (``product_decayed_``: n_products x len(decay_days));
     ``end_`` (days) the end of the fitted history.
     """
@@ -89,8 +94,20 @@ class ReorderCycles:
         product = lines["product"].to_numpy()[sort]
         day = to_days(lines["timestamp"].to_numpy()[sort])
         qty = lines["quantity"].to_numpy(dtype=np.float64)[sort]
-        from_end = n_orders[customer] - 1 - rank_of_order[lines["order"].to_numpy()[sort]]
+        order_of_line = lines["order"].to_numpy()[sort]
+        from_end = n_orders[customer] - 1 - rank_of_order[order_of_line]
         del sort, rank_of_order
+        # Each order's size relative to its customer's mean: a household's weekly stock-up
+        # and its top-up trips hold different products, and which trip is due says which.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_size = np.bincount(order_customer, orders["n_lines"], history.n_customers) / (
+                n_orders
+            )
+        order_size = (orders["n_lines"].to_numpy() / mean_size[order_customer]).astype(np.float32)
+        size_of_order = np.zeros(int(orders["order"].max()) + 1, dtype=np.float32)
+        size_of_order[orders["order"].to_numpy()] = order_size
+        line_size = size_of_order[order_of_line]
+        del order_of_line, size_of_order
         start = np.r_[True, key[1:] != key[:-1]]
         pair_id = np.cumsum(start) - 1
         n_pairs = int(pair_id[-1]) + 1
@@ -131,7 +148,11 @@ class ReorderCycles:
             pair_id, self.basket_decay**from_end, n_pairs
         ).astype(np.float32)
         self.pair_orders_since_ = from_end[last_idx].astype(np.float32)
-        del from_end, pair_id
+        self.pair_trip_size_ = (
+            np.bincount(pair_id, line_size, n_pairs) / self.pair_orders_
+        ).astype(np.float32)
+        self.pair_large_orders_ = np.bincount(pair_id, line_size >= 1, n_pairs).astype(np.float32)
+        del from_end, pair_id, line_size
 
         # Customers.
         self.customer_orders_ = n_orders.astype(np.float32)
@@ -150,6 +171,25 @@ class ReorderCycles:
         self.customer_products_ = np.bincount(
             self.pair_customer_, minlength=history.n_customers
         ).astype(np.float32)
+        large = order_size >= 1
+        self.customer_large_orders_ = np.bincount(
+            order_customer, large, history.n_customers
+        ).astype(np.float32)
+        first_large = np.full(history.n_customers, np.nan)
+        first_large[order_customer[large][::-1]] = order_day[large][::-1]
+        self.customer_last_large_ = np.full(history.n_customers, np.nan)
+        self.customer_last_large_[order_customer[large]] = order_day[large]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.customer_large_gap_ = np.where(
+                self.customer_large_orders_ > 1,
+                np.maximum(
+                    (self.customer_last_large_ - first_large) / (self.customer_large_orders_ - 1),
+                    MIN_GAP_DAYS,
+                ),
+                np.nan,
+            )
+        self.customer_last_order_size_ = np.full(history.n_customers, np.nan, dtype=np.float32)
+        self.customer_last_order_size_[order_customer] = order_size
 
         # Products.
         self.product_orders_ = np.bincount(product, minlength=n_products).astype(np.float32)
@@ -268,6 +308,7 @@ class ReorderCycles:
             "pair_dueness": since_last / gap,
             "pair_basket_decayed": take(self.pair_basket_decayed_, 0.0),
             "pair_orders_since": take(self.pair_orders_since_),
+            "pair_trip_size": take(self.pair_trip_size_),
         }
         for j, tau in enumerate(self.decay_days):
             features[f"pair_decayed_{tau:g}d"] = take(self.pair_decayed_[:, j], 0.0) * np.exp(

@@ -60,3 +60,23 @@ def test_a_status_filter_gives_the_filtered_table():
         wanted = full[full["status"].isin(statuses)].reset_index(drop=True)
         pd.testing.assert_frame_equal(cycles.table(both, day, 7, statuses), wanted)
         assert len(wanted) > 0
+
+
+def test_large_and_small_orders_say_which_trip_a_product_rides_on():
+    # 'cat' stocks up every Saturday (days 0, 7, 14, 21: rice, oil, milk, bread, soap) and tops
+    # up every Wednesday (days 3, 10, 17: milk alone); her mean order holds 23/7 lines.
+    stock_up = ["rice", "oil", "milk", "bread", "soap"]
+    rows = [("cat", f"s{d}", d, p, 1) for d in (0, 7, 14, 21) for p in stock_up]
+    rows += [("cat", f"t{d}", d, "milk", 1) for d in (3, 10, 17)]
+    history = history_from_rows(rows)
+    cycles = ReorderCycles().fit(history)
+    product = {p: i for i, p in enumerate(history.product_ids)}
+    pairs = cycles.lookup(np.zeros(2, dtype=np.int64), np.array([product["rice"], product["milk"]]))
+    mean = 23 / 7
+    # Rice rides only the stock-ups (5 lines each); milk both: (4 * 5 + 3 * 1) / 7 lines.
+    np.testing.assert_allclose(cycles.pair_trip_size_[pairs], [5 / mean, 23 / 7 / mean], rtol=1e-6)
+    np.testing.assert_array_equal(cycles.pair_large_orders_[pairs], [4, 4])
+    assert cycles.customer_large_orders_[0] == 4
+    assert cycles.customer_large_gap_[0] == 7  # days 0 .. 21, three intervals
+    assert cycles.customer_last_large_[0] == to_days(START + pd.Timedelta(days=21))
+    assert cycles.customer_last_order_size_[0] == np.float32(5 / mean)
