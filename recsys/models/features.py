@@ -293,22 +293,10 @@ class FeatureState:
         f["als_score"] = np.einsum(
             "ij,ij->i", als.customer_factors_[customer], als.product_factors_[product]
         )
-        # Where the pair stands among the customer's own candidates: the ranker scores pairs one
-        # at a time, so "the most frequent of this customer's products" must be spelled out.
-        for name in ("pair_basket_decayed", f"pair_decayed_{c.decay_days[-1]:g}d", "pair_orders"):
-            f[f"{name}_rank"] = rank_within_groups(cand.row, f[name]).astype(np.float32)
         f["tifu_own"] = cand.own_pif
         f["tifu_neighbours"] = cand.neighbour_pif
         alpha = self.neighbours_.alpha
         f["tifu_score"] = alpha * cand.own_pif + (1 - alpha) * cand.neighbour_pif
-        for name in (
-            "tifu_neighbours",
-            "tifu_score",
-            f"pair_chance_in_horizon_{c.decay_days[-1]:g}d",
-            "als_score",
-            "copurchase_basket",
-        ):
-            f[f"{name}_rank"] = rank_within_groups(cand.row, f[name]).astype(np.float32)
         for flag, name in (
             (FROM_BASKET, "basket"),
             (FROM_PERIOD, "period"),
