@@ -213,6 +213,8 @@ class FeatureState:
         """Named customer-level feature columns, as of day ``as_of``."""
         c = self.cycles_
         h = float(self.horizon_days)
+        large_since = as_of - c.customer_last_large_[customers]
+        large_gap = c.customer_large_gap_[customers]
         with np.errstate(invalid="ignore", divide="ignore"):
             return {
                 "customer_orders": c.customer_orders_[customers],
@@ -224,10 +226,9 @@ class FeatureState:
                 "customer_products": c.customer_products_[customers],
                 "customer_recent_orders": self.decayed_orders_[customers, 0]
                 * np.exp(-(as_of - c.end_) / c.decay_days[0]),
-                "customer_large_since": as_of - c.customer_last_large_[customers],
-                "customer_large_gap": c.customer_large_gap_[customers],
-                "customer_large_dueness": (as_of - c.customer_last_large_[customers])
-                / c.customer_large_gap_[customers],
+                "customer_large_since": large_since,
+                "customer_large_gap": large_gap,
+                "customer_large_dueness": large_since / large_gap,
                 "customer_last_order_size": c.customer_last_order_size_[customers],
             }
 

@@ -103,6 +103,7 @@ class ReorderCycles:
             mean_size = np.bincount(order_customer, orders["n_lines"], history.n_customers) / (
                 n_orders
             )
+        self.customer_basket_ = mean_size.astype(np.float32)
         order_size = (orders["n_lines"].to_numpy() / mean_size[order_customer]).astype(np.float32)
         size_of_order = np.zeros(int(orders["order"].max()) + 1, dtype=np.float32)
         size_of_order[orders["order"].to_numpy()] = order_size
@@ -165,9 +166,6 @@ class ReorderCycles:
             self.customer_gap_ = np.where(
                 n_orders > 1, np.maximum(span / (n_orders - 1), MIN_GAP_DAYS), np.nan
             )
-            self.customer_basket_ = (
-                np.bincount(customer, minlength=history.n_customers) / n_orders
-            ).astype(np.float32)
         self.customer_products_ = np.bincount(
             self.pair_customer_, minlength=history.n_customers
         ).astype(np.float32)
