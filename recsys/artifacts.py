@@ -31,8 +31,9 @@ MANIFEST = "manifest.json"
 MODEL_FILE = "model.joblib"
 CURRENT = "current"
 PROMOTIONS = "promotions.jsonl"
-FORMAT = 8  # 2: pair mean quantities; 3: training lines; 4: mean squares; 5: product trend;
-# 6: the re-ranker; 7: the purchase timing model; 8: large and small orders (trip features)
+FORMAT = 9  # 2: pair mean quantities; 3: training lines; 4: mean squares; 5: product trend;
+# 6: the re-ranker; 7: the purchase timing model; 8: large and small orders (trip features);
+# 9: category cycles
 _LIBRARIES = ("recsys", "numpy", "scipy", "pandas", "scikit-learn", "implicit", "joblib")
 
 

@@ -55,8 +55,13 @@ def fortnightly_rows(n_customers: int = 80, weeks: int = 12, seed: int = 0) -> l
     return rows
 
 
-def history_from_rows(rows: Iterable[tuple]) -> OrderHistory:
+def history_from_rows(
+    rows: Iterable[tuple], categories: dict[str, str] | None = None
+) -> OrderHistory:
+    """The history of `frame_from_rows`, its products in ``categories`` (product -> category)."""
     frame = frame_from_rows(rows)
+    if categories is not None:
+        frame["category"] = frame["product_id"].map(categories)
     cleaned, report = clean(frame, CleaningPolicy(non_product_ids=None, non_product_names=None))
     return encode(cleaned, report)
 

@@ -1,9 +1,9 @@
 """Candidates and features of (customer, product) pairs, as of a date.
 
-`FeatureState` is fitted on a history (its reorder cycles, both co-purchase associations and
-ALS factors) and then answers, for any batch of customers and any date at or after the end of
-that history: which products are worth ranking (`candidates`) and what is known about each
-pair (`features`). The anticipation model fits one state per inner cutoff to build training
+`FeatureState` is fitted on a history (its reorder cycles, category cycles where products have
+categories, both co-purchase associations and ALS factors) and then answers, for any batch of
+customers and any date at or after the end of that history: which products are worth ranking
+(`candidates`) and what is known about each pair (`features`). The anticipation model fits one state per inner cutoff to build training
 examples and one on the whole history to serve.
 """
 
@@ -18,6 +18,7 @@ from implicit.cpu.topk import topk
 
 from recsys.data.history import OrderHistory
 from recsys.models.als import ALS
+from recsys.models.category_cycles import CategoryCycles
 from recsys.models.copurchase import CoPurchase
 from recsys.models.reorder_cycles import ReorderCycles, to_days
 from recsys.models.sparse_rows import rank_within_groups, top_k_per_row, values_at
@@ -78,6 +79,9 @@ class FeatureState:
     def fit(self, history: OrderHistory) -> FeatureState:
         h = float(self.horizon_days)
         self.cycles_ = ReorderCycles(decay_days=(h, 4 * h)).fit(history)
+        categories = CategoryCycles().fit(history)
+        # Without categories (or with one for everything) the category columns are left out.
+        self.categories_ = categories if categories.n_categories_ > 1 else None
         self.basket_ = CoPurchase(random_state=self.random_state).fit(history)
         self.period_ = CoPurchase(window_days=h, neighbours=30, random_state=self.random_state).fit(
             history
@@ -125,6 +129,8 @@ class FeatureState:
         """
         state = copy.copy(self)
         state.cycles_ = self.cycles_.refreshed(history)
+        if self.categories_ is not None:
+            state.categories_ = self.categories_.refreshed(history)
         state.als_ = self.als_.folded_in(history)
         state.neighbours_ = self.neighbours_.refreshed(history, codes)
         state._fit_customer_parts(history)
@@ -254,6 +260,17 @@ class FeatureState:
             )
             product_gap = c.product_gap_[product]
             f["pair_product_dueness"] = f["pair_days_since_last"] / product_gap
+            if self.categories_ is not None:
+                f.update(
+                    self.categories_.features(
+                        customer,
+                        product,
+                        f["pair_orders"],
+                        f["pair_days_since_last"],
+                        f["customer_orders"],
+                        as_of,
+                    )
+                )
             f["pair_due_in_horizons"] = (f["pair_gap"] - f["pair_days_since_last"]) / h
             # Rates the trees cannot form from separate columns: the share of the customer's
             # recent orders holding the product, how many orders are due in the horizon, and
