@@ -233,10 +233,12 @@ def _recent(customer, order, day, product, quantity=1):
     )
 
 
-def test_a_product_just_bought_is_no_longer_due():
+@pytest.mark.parametrize("categories", [None, {"milk": "dairy", "filter": "coffee"}])
+def test_a_product_just_bought_is_no_longer_due(categories):
     weeks = 12
-    history = history_from_rows(fortnightly_rows(weeks=weeks))
+    history = history_from_rows(fortnightly_rows(weeks=weeks), categories)
     model = AnticipationModel(horizon_days=7).fit(history)
+    assert ("category_orders" in model.feature_names_) == (categories is not None)
     as_of = START.normalize() + pd.Timedelta(days=7 * weeks)
     c0 = _code(history, "c0")
     before = model.predict(np.array([c0]), k=2, as_of=as_of)
