@@ -24,7 +24,8 @@ class CategoryCycles:
     Fitted attributes: ``product_category_`` (each product code's category code, -1 where none
     is known), ``n_categories_``, and arrays aligned on pairs sorted by
     ``customer * n_categories_ + category``: ``pair_key_``, ``pair_orders_`` (orders holding
-    the category), ``pair_first_`` and ``pair_last_`` (days), each ending in one entry that matches no pair.
+    the category), ``pair_first_`` and ``pair_last_`` (days), each ending in one entry that
+    matches no pair.
     """
 
     def fit(self, history: OrderHistory) -> CategoryCycles:
