@@ -3,8 +3,8 @@
 `FeatureState` is fitted on a history (its reorder cycles, category cycles where products have
 categories, both co-purchase associations and ALS factors) and then answers, for any batch of
 customers and any date at or after the end of that history: which products are worth ranking
-(`candidates`) and what is known about each pair (`features`). The anticipation model fits one state per inner cutoff to build training
-examples and one on the whole history to serve.
+(`candidates`) and what is known about each pair (`features`). The anticipation model fits
+one state per inner cutoff to build training examples and one on the whole history to serve.
 """
 
 from __future__ import annotations
