@@ -12,6 +12,7 @@ import pandas as pd
 
 from recsys.data.history import CUSTOMER, ORDER, PRODUCT, TIMESTAMP, OrderHistory
 from recsys.models.reorder_cycles import MIN_GAP_DAYS, to_days
+from recsys.models.sparse_rows import sorted_positions
 
 NO_PAIR = np.iinfo(np.int64).max
 
@@ -59,8 +60,8 @@ class CategoryCycles:
         day = to_days(lines[TIMESTAMP].to_numpy()[known][first])
         sort = np.lexsort((day, key))
         key, day = key[sort], day[sort]
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])[: len(key)]
-        ends = np.r_[starts[1:], len(key)][: len(starts)].astype(np.int64)
+        starts = np.flatnonzero(np.diff(key, prepend=key[:1] - 1))
+        ends = np.flatnonzero(np.diff(key, append=key[-1:] + 1)) + 1
         # A last entry that matches no key keeps every lookup inside the arrays.
         self.pair_key_ = np.r_[key[starts], NO_PAIR]
         self.pair_orders_ = np.r_[ends - starts, 0].astype(np.float32)
@@ -83,8 +84,8 @@ class CategoryCycles:
         product's part in that."""
         category = self.product_category_[products].astype(np.int64)
         keys = customers.astype(np.int64) * max(self.n_categories_, 1) + category
-        pos = np.minimum(np.searchsorted(self.pair_key_, keys), len(self.pair_key_) - 1)
-        known = (category >= 0) & (self.pair_key_[pos] == keys)
+        pos = sorted_positions(self.pair_key_, keys)
+        known = (category >= 0) & (pos >= 0)
         orders = np.where(known, self.pair_orders_[pos], 0.0)
         last = np.where(known, self.pair_last_[pos], np.nan)
         first = np.where(known, self.pair_first_[pos], np.nan)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.history import OrderHistory
+from recsys.models.sparse_rows import sorted_positions
 
 #: Shortest interval (days) a cycle may have: purchases on the same day are one occasion.
 MIN_GAP_DAYS = 1.0
@@ -233,10 +234,9 @@ class ReorderCycles:
 
     def lookup(self, customers: np.ndarray, products: np.ndarray) -> np.ndarray:
         """Index of each (customer, product) pair in the pair arrays, -1 if never bought."""
-        keys = customers.astype(np.int64) * self.n_products_ + products
-        pos = np.searchsorted(self.pair_key_, keys)
-        pos = np.minimum(pos, len(self.pair_key_) - 1)
-        return np.where(self.pair_key_[pos] == keys, pos, -1)
+        return sorted_positions(
+            self.pair_key_, customers.astype(np.int64) * self.n_products_ + products
+        )
 
     def customer_pairs(self, customers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pair index, position in ``customers``) of every pair of the given customers."""

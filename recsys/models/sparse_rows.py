@@ -62,9 +62,15 @@ def values_at(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.n
     n_cols = matrix.shape[1]
     stored_rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
     keys = stored_rows * n_cols + matrix.indices
-    wanted = np.asarray(rows, dtype=np.int64) * n_cols + cols
+    at = sorted_positions(keys, np.asarray(rows, dtype=np.int64) * n_cols + cols)
+    return np.where(at >= 0, matrix.data[at], 0).astype(matrix.dtype, copy=False)
+
+
+def sorted_positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Index of each ``wanted`` value in ``keys`` (ascending, distinct, not empty), -1 where
+    it is not there."""
     at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    return np.where(keys[at] == wanted, matrix.data[at], 0).astype(matrix.dtype, copy=False)
+    return np.where(keys[at] == wanted, at, -1)
 
 
 def rank_within_groups(groups: np.ndarray, scores: np.ndarray) -> np.ndarray:
