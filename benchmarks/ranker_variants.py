@@ -4,7 +4,7 @@ Usage:
   python benchmarks/ranker_variants.py cache [--datasets online-retail,complete-journey]
          [--periods 3] [--cache-dir DIR]
   python benchmarks/ranker_variants.py compare [--variant MODULE:FUNCTION] [--datasets ...]
-         [--periods 3] [--cache-dir DIR]
+         [--periods 3] [--seeds 0,1,2] [--cache-dir DIR]
 
 `cache` builds, once per dataset and validation period (the periods of
 `benchmarks/inner_validation.py`: period i starts i horizons before the test cutoff, and only
@@ -17,6 +17,12 @@ in minutes instead of a pipeline run per period, and two variants compared on th
 candidates. ``FUNCTION(feature_names)`` returns an unfitted `Ranker` (or anything with its
 ``fit`` and ``ranking_score``); the default is the model's own. The serving cascade is left
 out: on the grocer it changes no figure (docs/benchmarks.md).
+
+The ranker draws the features each split may use at random, and on the grocer's periods its
+seed alone moves the mean gain by up to 0.7 points (docs/benchmarks.md, "The ranker's seed"),
+as much as most changes ever compared here. ``--seeds`` fits the variant once per seed (its
+``random_state``) and prints the mean over seeds as well: a change smaller than the spread
+between seeds is not one.
 """
 
 from __future__ import annotations
@@ -104,27 +110,44 @@ def gains(ranker: Ranker, period: dict) -> dict[str, float]:
     return gains_over_best_baseline({**period["baselines"], MODEL: metrics})
 
 
-def compare(variant: str, name: str, periods: int, cache_dir: Path) -> None:
-    """Print the variant's gains on every cached period of the dataset, then their mean."""
+def compare(variant: str, name: str, periods: int, cache_dir: Path, seeds: list[int]) -> None:
+    """Print the variant's gains on every cached period of the dataset for each seed, then
+    their mean over the periods (and over the seeds)."""
     module, function = variant.split(":")
     factory = getattr(importlib.import_module(module), function)
-    rows = []
-    for period in range(1, periods + 1):
-        started = time.perf_counter()
-        cached = joblib.load(cache_dir / f"{name}_{period}.joblib")
-        ranker = fit_ranker(factory(cached["feature_names"]), cached["examples"])
-        row = [g for p in PROTOCOLS for g in gains(ranker, cached[p]).values()]
-        rows.append(row)
+    cached = [joblib.load(cache_dir / f"{name}_{p}.joblib") for p in range(1, periods + 1)]
+    per_seed = []
+    for seed in seeds:
+        rows = []
+        for period, data in enumerate(cached, start=1):
+            started = time.perf_counter()
+            ranker = factory(data["feature_names"])
+            ranker.random_state = seed
+            ranker = fit_ranker(ranker, data["examples"])
+            row = [g for p in PROTOCOLS for g in gains(ranker, data[p]).values()]
+            rows.append(row)
+            print(
+                f"{variant} {name} seed {seed} period {period}: "
+                + " / ".join(f"{g:+.2%}" for g in row)
+                + f", mean {np.mean(row):+.2%} ({time.perf_counter() - started:.0f}s)",
+                flush=True,
+            )
+        mean = np.mean(rows, axis=0)
+        per_seed.append(mean)
+        print(f"{variant} {name} seed {seed}, mean of {periods} periods: {_figures(mean)}")
+    if len(seeds) > 1:
         print(
-            f"{variant} {name} period {period}: "
-            + " / ".join(f"{g:+.2%}" for g in row)
-            + f", mean {np.mean(row):+.2%} ({time.perf_counter() - started:.0f}s)",
-            flush=True,
+            f"{variant} {name}, mean of {len(seeds)} seeds (by seed: "
+            + ", ".join(f"{m.mean():+.2%}" for m in per_seed)
+            + f"): {_figures(np.mean(per_seed, axis=0))}"
         )
-    mean = np.mean(rows, axis=0)
-    print(
-        f"{variant} {name}, mean of {periods} periods (recall@10 / NDCG@10 window, then "
-        f"next-basket): " + " / ".join(f"{g:+.2%}" for g in mean) + f", mean {mean.mean():+.2%}"
+
+
+def _figures(gains: np.ndarray) -> str:
+    return (
+        "recall@10 / NDCG@10 window, then next-basket "
+        + " / ".join(f"{g:+.2%}" for g in gains)
+        + f", mean {gains.mean():+.2%}"
     )
 
 
@@ -138,6 +161,9 @@ def main() -> None:
         "--cache-dir", type=Path, default=ROOT / "benchmarks" / ".work" / "ranker_variants"
     )
     parser.add_argument("--variant", default="ranker_variants:main_ranker")
+    parser.add_argument(
+        "--seeds", default="0", help="comma-separated random states the variant is fitted with"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     sys.path.insert(0, str(Path.cwd()))
@@ -146,7 +172,8 @@ def main() -> None:
         if args.command == "cache":
             cache(name, args.periods, args.shared, args.cache_dir)
         else:
-            compare(args.variant, name, args.periods, args.cache_dir)
+            seeds = [int(seed) for seed in args.seeds.split(",")]
+            compare(args.variant, name, args.periods, args.cache_dir, seeds)
 
 
 if __name__ == "__main__":
