@@ -112,29 +112,34 @@ def gains(ranker: Ranker, period: dict) -> dict[str, float]:
 
 def compare(variant: str, name: str, periods: int, cache_dir: Path, seeds: list[int]) -> None:
     """Print the variant's gains on every cached period of the dataset for each seed, then
-    their mean over the periods (and over the seeds)."""
+    their mean over the periods (and over the seeds).
+
+    Periods are loaded one at a time (a grocer's period holds about a gigabyte) and fitted
+    with every seed while loaded; each seed becomes the variant's ``random_state``.
+    """
     module, function = variant.split(":")
     factory = getattr(importlib.import_module(module), function)
-    cached = [joblib.load(cache_dir / f"{name}_{p}.joblib") for p in range(1, periods + 1)]
-    per_seed = []
-    for seed in seeds:
-        rows = []
-        for period, data in enumerate(cached, start=1):
+    rows: dict[int, list[list[float]]] = {seed: [] for seed in seeds}
+    for period in range(1, periods + 1):
+        cached = joblib.load(cache_dir / f"{name}_{period}.joblib")
+        for seed in seeds:
             started = time.perf_counter()
-            ranker = factory(data["feature_names"])
+            ranker = factory(cached["feature_names"])
             ranker.random_state = seed
-            ranker = fit_ranker(ranker, data["examples"])
-            row = [g for p in PROTOCOLS for g in gains(ranker, data[p]).values()]
-            rows.append(row)
+            ranker = fit_ranker(ranker, cached["examples"])
+            row = [g for p in PROTOCOLS for g in gains(ranker, cached[p]).values()]
+            rows[seed].append(row)
             print(
                 f"{variant} {name} seed {seed} period {period}: "
                 + " / ".join(f"{g:+.2%}" for g in row)
                 + f", mean {np.mean(row):+.2%} ({time.perf_counter() - started:.0f}s)",
                 flush=True,
             )
-        mean = np.mean(rows, axis=0)
-        per_seed.append(mean)
-        print(f"{variant} {name} seed {seed}, mean of {periods} periods: {_figures(mean)}")
+        del cached
+    per_seed = []
+    for seed in seeds:
+        per_seed.append(np.mean(rows[seed], axis=0))
+        print(f"{variant} {name} seed {seed}, mean of {periods} periods: {_figures(per_seed[-1])}")
     if len(seeds) > 1:
         print(
             f"{variant} {name}, mean of {len(seeds)} seeds (by seed: "
