@@ -130,30 +130,41 @@ def compare(variant: str, name: str, periods: int, cache_dir: Path, seeds: list[
             row = [g for p in PROTOCOLS for g in gains(ranker, cached[p]).values()]
             rows[seed].append(row)
             print(
-                f"{variant} {name} seed {seed} period {period}: "
-                + " / ".join(f"{g:+.2%}" for g in row)
-                + f", mean {np.mean(row):+.2%} ({time.perf_counter() - started:.0f}s)",
+                f"{variant} {name} seed {seed} period {period}: {_gains_text(np.array(row))} "
+                f"({time.perf_counter() - started:.0f}s)",
                 flush=True,
             )
         del cached
     per_seed = []
     for seed in seeds:
         per_seed.append(np.mean(rows[seed], axis=0))
-        print(f"{variant} {name} seed {seed}, mean of {periods} periods: {_figures(per_seed[-1])}")
+        print(
+            f"{variant} {name} seed {seed}, mean of {periods} periods: {FIGURES} "
+            f"{_gains_text(per_seed[-1])}"
+        )
     if len(seeds) > 1:
         print(
             f"{variant} {name}, mean of {len(seeds)} seeds (by seed: "
             + ", ".join(f"{m.mean():+.2%}" for m in per_seed)
-            + f"): {_figures(np.mean(per_seed, axis=0))}"
+            + f"): {FIGURES} {_gains_text(np.mean(per_seed, axis=0))}"
         )
 
 
-def _figures(gains: np.ndarray) -> str:
-    return (
-        "recall@10 / NDCG@10 window, then next-basket "
-        + " / ".join(f"{g:+.2%}" for g in gains)
-        + f", mean {gains.mean():+.2%}"
-    )
+FIGURES = "recall@10 / NDCG@10 window, then next-basket"
+
+
+def _gains_text(gains: np.ndarray) -> str:
+    """The four gains (in FIGURES' order) and their mean."""
+    return " / ".join(f"{g:+.2%}" for g in gains) + f", mean {gains.mean():+.2%}"
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return [int(seed) for seed in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
 
 
 def main() -> None:
@@ -167,7 +178,10 @@ def main() -> None:
     )
     parser.add_argument("--variant", default="ranker_variants:main_ranker")
     parser.add_argument(
-        "--seeds", default="0", help="comma-separated random states the variant is fitted with"
+        "--seeds",
+        type=_seeds,
+        default=[0],
+        help="comma-separated random states the variant is fitted with",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -177,8 +191,7 @@ def main() -> None:
         if args.command == "cache":
             cache(name, args.periods, args.shared, args.cache_dir)
         else:
-            seeds = [int(seed) for seed in args.seeds.split(",")]
-            compare(args.variant, name, args.periods, args.cache_dir, seeds)
+            compare(args.variant, name, args.periods, args.cache_dir, args.seeds)
 
 
 if __name__ == "__main__":
