@@ -19,6 +19,11 @@ class ALS(Recommender):
 
     The log damps customers who reorder one product hundreds of times, which would otherwise
     dominate the factors.
+
+    With ``max_pool`` set, the product factors are learned from at most that many customers
+    (a random sample of those with purchases): past some tens of thousands of customers more
+    of them sharpen the product factors little and each sweep costs in proportion. Every
+    customer's factor is then solved exactly against those product factors.
     """
 
     fill_with_popular = False
@@ -29,12 +34,14 @@ class ALS(Recommender):
         regularization: float = 0.05,
         alpha: float = 5.0,
         iterations: int = 15,
+        max_pool: int | None = None,
         random_state: int = 0,
     ) -> None:
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
         self.iterations = iterations
+        self.max_pool = max_pool
         self.random_state = random_state
 
     def _fit(self, history: OrderHistory) -> None:
@@ -43,7 +50,7 @@ class ALS(Recommender):
         # (implicit checks this when the model is built, so build it inside the limit too).
         with threadpool_limits(1, "blas"):
             model = self._implicit_model()
-            model.fit(weights, show_progress=False)
+            model.fit(self._pool(weights), show_progress=False)
         self.product_factors_ = np.asarray(model.item_factors, dtype=np.float32)
         # The sweeps end on a product step, with customer factors from conjugate-gradient steps
         # against the previous product factors; solving them exactly against the final ones
@@ -60,6 +67,14 @@ class ALS(Recommender):
         fresh = copy.copy(self)
         fresh.customer_factors_ = self._solved_customer_factors(self._confidence(history))
         return fresh
+
+    def _pool(self, weights: sp.csr_matrix) -> sp.csr_matrix:
+        """The rows the product factors are learned from: all, or ``max_pool`` buyers."""
+        buyers = np.flatnonzero(np.diff(weights.indptr) > 0)
+        if self.max_pool is None or len(buyers) <= self.max_pool:
+            return weights
+        rng = np.random.default_rng(self.random_state)
+        return weights[np.sort(rng.choice(buyers, self.max_pool, replace=False))]
 
     def _confidence(self, history: OrderHistory) -> sp.csr_matrix:
         weights = history.purchase_matrix()

@@ -67,12 +67,14 @@ class FeatureState:
         horizon_days: float,
         counts: CandidateCounts | None = None,
         als_factors: int = 32,
+        als_pool: int = 50_000,
         neighbour_pool: int = 20_000,
         random_state: int = 0,
     ) -> None:
         self.horizon_days = horizon_days
         self.counts = counts or CandidateCounts()
         self.als_factors = als_factors
+        self.als_pool = als_pool
         self.neighbour_pool = neighbour_pool
         self.random_state = random_state
 
@@ -86,7 +88,9 @@ class FeatureState:
         self.period_ = CoPurchase(window_days=h, neighbours=30, random_state=self.random_state).fit(
             history
         )
-        self.als_ = ALS(factors=self.als_factors, random_state=self.random_state).fit(history)
+        self.als_ = ALS(
+            factors=self.als_factors, max_pool=self.als_pool, random_state=self.random_state
+        ).fit(history)
         self.neighbours_ = TIFUKNN(
             max_pool=self.neighbour_pool, random_state=self.random_state
         ).fit(history)

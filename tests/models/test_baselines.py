@@ -60,6 +60,28 @@ def test_als_separates_two_tastes():
         assert top3 == expected
 
 
+def test_als_learning_from_a_pool_still_gives_every_customer_their_taste():
+    tea, coffee = ["tea", "scones", "jam"], ["coffee", "croissant", "butter"]
+    rows = [(f"c{i}", f"o{i}", i % 20, p) for i in range(60) for p in (tea if i % 2 else coffee)]
+    h = history_from_rows(rows)
+    settings = {"factors": 4, "iterations": 30, "regularization": 0.01}
+    pooled = ALS(max_pool=10, **settings).fit(h)
+    full = ALS(**settings).fit(h)
+    # The product factors come from 10 of the 60 customers ...
+    assert not np.allclose(pooled.product_factors_, full.product_factors_)
+    # ... and all 60 get a factor solved against them that tells their taste.
+    for i in range(60):
+        top3 = set(_names(h, pooled.recommend(_code(h, f"c{i}"), k=3)[0][0]))
+        assert top3 == set(tea if i % 2 else coffee)
+    np.testing.assert_allclose(
+        pooled.folded_in(h).customer_factors_, pooled.customer_factors_, atol=1e-5
+    )
+    # A pool as large as the buyers changes nothing.
+    np.testing.assert_array_equal(
+        ALS(max_pool=60, **settings).fit(h).product_factors_, full.product_factors_
+    )
+
+
 def test_als_folding_in_a_customers_own_lines_gives_back_their_fitted_factors():
     rows = [(f"c{i}", f"o{i}-{j}", j, f"p{(i + j) % 7}") for i in range(12) for j in range(5)]
     h = history_from_rows(rows)
