@@ -145,9 +145,6 @@ class AnticipationModel(Recommender):
         self.product_ids_ = history.product_ids
         self.display_names_ = display_names(history)
         self.product_categories_ = history.product_categories
-        # Kept on the model only (not on the inner cutoffs' feature states): a customer's
-        # lines are rebuilt with new orders by `with_recent_orders`.
-        self.lines_ = history.lines[[CUSTOMER, ORDER, PRODUCT, TIMESTAMP, QUANTITY]]
         cutoffs = self._inner_cutoffs(history, h)
         log.info(
             "anticipate: horizon %d days, inner cutoffs %s", h, [str(c.date()) for c in cutoffs]
@@ -193,6 +190,10 @@ class AnticipationModel(Recommender):
         self.state_ = FeatureState(h, self.candidate_counts, random_state=self.random_state).fit(
             history
         )
+        # Kept on the model only (not on the feature states): a customer's lines are rebuilt
+        # with new orders by `with_recent_orders`. Copied last, after the feature states'
+        # fits, whose peak memory it would otherwise add to.
+        self.lines_ = history.lines[[CUSTOMER, ORDER, PRODUCT, TIMESTAMP, QUANTITY]]
         self.cold_start_ = self._cold_start(history, h)
         log.info(
             "anticipate: fitted in %.1fs; validation %s",
