@@ -103,8 +103,9 @@ class TIFUKNN(Recommender):
         k = min(self.n_neighbours, len(self.pool_) - 1)
         if k < 1:
             return own, np.zeros(own.shape, dtype=np.float32)
-        # Squared Euclidean distances to the pool, from the sparse inner products.
-        dots = (own @ self.pool_pif_.T).toarray()
+        # Squared Euclidean distances to the pool, from the sparse inner products; the pool on
+        # the left keeps both operands in CSR (`own @ pool.T` converts the whole pool each call).
+        dots = (self.pool_pif_ @ own.T).T.toarray()
         dist = self.sq_norms_[customers, None] + self.pool_sq_norms_[None, :] - 2.0 * dots
         codes = customers if self.codes_ is None else self.codes_[customers]
         position = np.searchsorted(self.pool_, codes)
