@@ -126,7 +126,7 @@ def compare(variant: str, name: str, periods: int, cache_dir: Path, seeds: list[
             started = time.perf_counter()
             ranker = factory(cached["feature_names"])
             ranker.random_state = seed
-            ranker = fit_ranker(ranker, cached["examples"])
+            ranker = fit_ranker(ranker, cached["examples"], AnticipationModel().cutoff_decay)
             row = [g for p in PROTOCOLS for g in gains(ranker, cached[p]).values()]
             rows[seed].append(row)
             print(

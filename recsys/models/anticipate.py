@@ -111,6 +111,10 @@ class AnticipationModel(Recommender):
         Cap on training examples per inner cutoff (customers are sampled to meet it).
     candidate_counts : CandidateCounts or None
         Products each generator proposes per customer.
+    cutoff_decay : float
+        Weight of each training cutoff's examples relative to the next more recent one's
+        (0 < decay <= 1; 1 weighs them all alike): buying habits drift, and the cutoffs
+        nearest the end are most like the weeks the model will answer for.
     """
 
     fill_with_popular = True
@@ -123,6 +127,7 @@ class AnticipationModel(Recommender):
         n_cutoffs: int = 6,
         max_examples: int = 400_000,
         candidate_counts: CandidateCounts | None = None,
+        cutoff_decay: float = 0.8,
         random_state: int = 0,
     ) -> None:
         self.horizon_days = horizon_days
@@ -130,6 +135,7 @@ class AnticipationModel(Recommender):
         self.n_cutoffs = n_cutoffs
         self.max_examples = max_examples
         self.candidate_counts = candidate_counts
+        self.cutoff_decay = cutoff_decay
         self.random_state = random_state
 
     # ----------------------------------------------------------------------------- fitting
@@ -138,6 +144,8 @@ class AnticipationModel(Recommender):
             raise ParameterError(f"target must be one of {', '.join(TARGETS)}, got '{self.target}'")
         if self.horizon_days is not None and self.horizon_days < 1:
             raise ParameterError(f"horizon_days must be at least 1, got {self.horizon_days}")
+        if not 0 < self.cutoff_decay <= 1:
+            raise ParameterError(f"cutoff_decay must be in (0, 1], got {self.cutoff_decay}")
         started = time.perf_counter()
         h = int(self.horizon_days or choose_horizon(history))
         self.horizon_days_ = h
@@ -171,7 +179,7 @@ class AnticipationModel(Recommender):
                 f"before and within {h} days after an inner cutoff "
                 f"({history.start:%Y-%m-%d} .. {history.end:%Y-%m-%d})"
             )
-        fit_ranker(self.ranker_, examples)
+        fit_ranker(self.ranker_, examples, self.cutoff_decay)
         val, train = (examples[0], examples[1:]) if len(examples) > 1 else (None, examples)
         Xc = np.vstack([e.X_customer for e in train])
         yc = np.concatenate([e.y_customer for e in train])
@@ -475,17 +483,18 @@ class AnticipationModel(Recommender):
         return max(round(PRESCORE_SHRINKAGE / self.ranker_.learning_rate), 1)
 
 
-def fit_ranker(ranker: Ranker, examples: list[Examples]) -> Ranker:
+def fit_ranker(ranker: Ranker, examples: list[Examples], cutoff_decay: float = 1.0) -> Ranker:
     """Fit ``ranker`` on the examples of the inner cutoffs, most recent first.
 
     The most recent validates (early stopping, calibration) and the others train; a single
-    one only trains. Each example's group is its customer at its cutoff, so the re-ranker
-    compares like with like.
+    one only trains. The i-th training cutoff's examples (i = 1 the most recent) weigh
+    ``cutoff_decay ** i`` on top of their own weights. Each example's group is its customer
+    at its cutoff, so the re-ranker compares like with like.
     """
     val, train = (examples[0], examples[1:]) if len(examples) > 1 else (None, examples)
     X = np.vstack([e.X for e in train])
     y = np.concatenate([e.y for e in train])
-    weight = np.concatenate([e.weight for e in train])
+    weight = np.concatenate([e.weight * cutoff_decay ** (i + 1) for i, e in enumerate(train)])
     offsets = np.cumsum([0, *(len(e.customers) for e in train[:-1])])
     groups = np.concatenate([e.row + o for e, o in zip(train, offsets, strict=True)])
     if val is None:

@@ -326,8 +326,57 @@ def test_an_item_bought_once_borrows_the_cycle_of_those_who_rebuy_it():
     history = history_from_rows(rows)
     model = AnticipationModel(horizon_days=7).fit(history)
     as_of = START.normalize() + pd.Timedelta(days=84)
-    items = model.predict(np.array([_code(history, "once")]), k=10, as_of=as_of)
+    # Not due within the week (its next is day 94), so wherever it ranks: every product listed.
+    items = model.predict(np.array([_code(history, "once")]), k=40, as_of=as_of)
     item = items[history.product_ids[items["product"]] == "filter"].iloc[0]
     assert item["reason"] == "due"
     assert item["reason_text"] == "bought once, last 4 days ago; others rebuy it every ~14 days"
     assert item["expected_date"] == START.normalize() + pd.Timedelta(days=94)  # 80 + 14
+
+
+def _cutoff_examples(rng: np.random.Generator, follows: int):
+    """One inner cutoff's examples: 60 customers x 10 candidates, two features in [0, 1), bought
+    (mostly) when feature ``follows`` is high."""
+    import scipy.sparse as sp
+
+    from recsys.models.anticipate import Examples
+
+    n_customers, per = 60, 10
+    X = rng.random((n_customers * per, 2)).astype(np.float32)
+    y = ((X[:, follows] > 0.7) ^ (rng.random(len(X)) < 0.05)).astype(np.int8)
+    row = np.repeat(np.arange(n_customers), per)
+    product = np.tile(np.arange(per), n_customers)
+    targets = sp.csr_matrix((np.ones(int(y.sum())), (row[y == 1], product[y == 1])),
+                            shape=(n_customers, per))
+    days = np.where(y == 1, 1.0, np.nan)
+    return Examples(X, y, row, product, np.arange(n_customers), targets,
+                    X[:n_customers], y[:n_customers], days)
+
+
+def test_recent_inner_cutoffs_outweigh_older_ones_with_a_cutoff_decay():
+    """Habits changed: the two latest cutoffs buy by feature 0, the four before by feature 1.
+    Weighed alike, the older majority wins; decayed, the recent habit does."""
+    from recsys.models.anticipate import fit_ranker
+    from recsys.models.ranker import Ranker
+
+    rng = np.random.default_rng(0)
+    examples = [_cutoff_examples(rng, 0), _cutoff_examples(rng, 0)]
+    examples += [_cutoff_examples(rng, 1) for _ in range(4)]
+    grid = np.array([[0.9, 0.1], [0.1, 0.9]], dtype=np.float32)  # high on feature 0 / on 1
+
+    def prefers_feature_0(decay: float) -> bool:
+        ranker = fit_ranker(Ranker(rerank_top=None), examples, cutoff_decay=decay)
+        first, second = ranker.predict_proba(grid)
+        return bool(first > second)
+
+    assert not prefers_feature_0(1.0)
+    assert prefers_feature_0(0.2)
+
+
+def test_a_cutoff_decay_outside_zero_to_one_is_refused():
+    from recsys.exceptions import ParameterError
+
+    rows = fortnightly_rows()
+    for decay in (0.0, 1.5):
+        with pytest.raises(ParameterError, match="cutoff_decay"):
+            AnticipationModel(horizon_days=7, cutoff_decay=decay).fit(history_from_rows(rows))
