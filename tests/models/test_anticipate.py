@@ -3,9 +3,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
+from recsys.exceptions import ParameterError
 from recsys.models import AnticipationModel, copurchase
+from recsys.models.anticipate import Examples, fit_ranker
 from recsys.models.copurchase import CoPurchase
+from recsys.models.ranker import Ranker
 from tests.helpers import START, fortnightly_rows, history_from_rows
 
 
@@ -337,28 +341,23 @@ def test_an_item_bought_once_borrows_the_cycle_of_those_who_rebuy_it():
 def _cutoff_examples(rng: np.random.Generator, follows: int):
     """One inner cutoff's examples: 60 customers x 10 candidates, two features in [0, 1), bought
     (mostly) when feature ``follows`` is high."""
-    import scipy.sparse as sp
-
-    from recsys.models.anticipate import Examples
-
     n_customers, per = 60, 10
     X = rng.random((n_customers * per, 2)).astype(np.float32)
     y = ((X[:, follows] > 0.7) ^ (rng.random(len(X)) < 0.05)).astype(np.int8)
     row = np.repeat(np.arange(n_customers), per)
     product = np.tile(np.arange(per), n_customers)
-    targets = sp.csr_matrix((np.ones(int(y.sum())), (row[y == 1], product[y == 1])),
-                            shape=(n_customers, per))
+    targets = sp.csr_matrix(
+        (np.ones(int(y.sum())), (row[y == 1], product[y == 1])), shape=(n_customers, per)
+    )
     days = np.where(y == 1, 1.0, np.nan)
-    return Examples(X, y, row, product, np.arange(n_customers), targets,
-                    X[:n_customers], y[:n_customers], days)
+    return Examples(
+        X, y, row, product, np.arange(n_customers), targets, X[:n_customers], y[:n_customers], days
+    )
 
 
 def test_recent_inner_cutoffs_outweigh_older_ones_with_a_cutoff_decay():
     """Habits changed: the two latest cutoffs buy by feature 0, the four before by feature 1.
     Weighed alike, the older majority wins; decayed, the recent habit does."""
-    from recsys.models.anticipate import fit_ranker
-    from recsys.models.ranker import Ranker
-
     rng = np.random.default_rng(0)
     examples = [_cutoff_examples(rng, 0), _cutoff_examples(rng, 0)]
     examples += [_cutoff_examples(rng, 1) for _ in range(4)]
@@ -374,9 +373,7 @@ def test_recent_inner_cutoffs_outweigh_older_ones_with_a_cutoff_decay():
 
 
 def test_a_cutoff_decay_outside_zero_to_one_is_refused():
-    from recsys.exceptions import ParameterError
-
-    rows = fortnightly_rows()
+    history = history_from_rows(fortnightly_rows())
     for decay in (0.0, 1.5):
         with pytest.raises(ParameterError, match="cutoff_decay"):
-            AnticipationModel(horizon_days=7, cutoff_decay=decay).fit(history_from_rows(rows))
+            AnticipationModel(horizon_days=7, cutoff_decay=decay).fit(history)
