@@ -180,7 +180,7 @@ class AnticipationModel(Recommender):
                 f"({history.start:%Y-%m-%d} .. {history.end:%Y-%m-%d})"
             )
         fit_ranker(self.ranker_, examples, self.cutoff_decay)
-        val, train = (examples[0], examples[1:]) if len(examples) > 1 else (None, examples)
+        val, train = split_validation(examples)
         Xc = np.vstack([e.X_customer for e in train])
         yc = np.concatenate([e.y_customer for e in train])
         self.timing_ = PurchaseTiming(h, random_state=self.random_state)
@@ -483,6 +483,12 @@ class AnticipationModel(Recommender):
         return max(round(PRESCORE_SHRINKAGE / self.ranker_.learning_rate), 1)
 
 
+def split_validation(examples: list[Examples]) -> tuple[Examples | None, list[Examples]]:
+    """``(validation, training)`` examples of the inner cutoffs, most recent first: the most
+    recent validates and the others train; a single cutoff only trains."""
+    return (examples[0], examples[1:]) if len(examples) > 1 else (None, examples)
+
+
 def fit_ranker(ranker: Ranker, examples: list[Examples], cutoff_decay: float = 1.0) -> Ranker:
     """Fit ``ranker`` on the examples of the inner cutoffs, most recent first.
 
@@ -491,7 +497,7 @@ def fit_ranker(ranker: Ranker, examples: list[Examples], cutoff_decay: float = 1
     ``cutoff_decay ** i`` on top of their own weights. Each example's group is its customer
     at its cutoff, so the re-ranker compares like with like.
     """
-    val, train = (examples[0], examples[1:]) if len(examples) > 1 else (None, examples)
+    val, train = split_validation(examples)
     X = np.vstack([e.X for e in train])
     y = np.concatenate([e.y for e in train])
     weight = np.concatenate([e.weight * cutoff_decay ** (i + 1) for i, e in enumerate(train)])
