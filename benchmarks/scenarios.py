@@ -24,11 +24,11 @@ from dev_datasets import DATASETS
 from evaluate import run_evaluate
 from inner_validation import METRICS, gains_over_best_baseline
 
-from recsys.models import BASELINES
+from recsys.models import BASELINES, tuned_baselines
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work"
-METHODS = ",".join([*BASELINES, "anticipate"])
+METHODS = ",".join([*BASELINES, *tuned_baselines(1), "anticipate"])
 
 
 def quarter_of_customers(source: Path) -> Path:

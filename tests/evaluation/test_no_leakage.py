@@ -6,7 +6,7 @@ import pandas as pd
 from recsys.data.history import OrderHistory
 from recsys.data.splitting import default_cutoff
 from recsys.evaluation import evaluate_methods
-from recsys.models import BASELINES, evaluation_methods
+from recsys.models import BASELINES, evaluation_methods, tuned_baselines
 
 
 def _scramble_after(history: OrderHistory, cutoff: pd.Timestamp, seed: int) -> OrderHistory:
@@ -51,8 +51,9 @@ def test_models_are_fitted_on_lines_before_the_cutoff_only(sample_history):
 
         return factory
 
+    baselines = {**BASELINES, **tuned_baselines(30)}
     evaluate_methods(
-        sample_history, {n: recording(n, c) for n, c in BASELINES.items()}, cutoff=cutoff
+        sample_history, {n: recording(n, c) for n, c in baselines.items()}, cutoff=cutoff
     )
-    assert len(fitted_until) == len(BASELINES)
+    assert len(fitted_until) == len(baselines)
     assert all(t < cutoff for t in fitted_until.values())

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from recsys.exceptions import DataError, NotFittedError, ParameterError
-from recsys.models import BASELINES
+from recsys.models import BASELINES, tuned_baselines
 
-MODELS = list(BASELINES.items())
+#: Every baseline of the harness, the tuned ones with the wholesaler's 30-day horizon.
+ALL = {**BASELINES, **tuned_baselines(30)}
+MODELS = list(ALL.items())
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +16,7 @@ def fitted(sample_history):
     return {name: cls().fit(sample_history) for name, cls in MODELS}
 
 
-@pytest.mark.parametrize("name", list(BASELINES))
+@pytest.mark.parametrize("name", list(ALL))
 def test_shapes_order_and_padding(fitted, sample_history, name):
     model = fitted[name]
     customers = np.arange(sample_history.n_customers)
@@ -31,7 +33,7 @@ def test_shapes_order_and_padding(fitted, sample_history, name):
     assert bought[products].all()
 
 
-@pytest.mark.parametrize("name", list(BASELINES))
+@pytest.mark.parametrize("name", list(ALL))
 def test_single_customer_equals_batch_row(fitted, name):
     model = fitted[name]
     batch, _ = model.recommend(np.array([3, 7, 11]), k=10)
@@ -40,30 +42,30 @@ def test_single_customer_equals_batch_row(fitted, name):
     assert (single[0] == batch[1]).all()
 
 
-@pytest.mark.parametrize("name", list(BASELINES))
+@pytest.mark.parametrize("name", list(ALL))
 def test_unknown_customers_get_a_full_list(fitted, name):
     products, _ = fitted[name].recommend(np.array([-1, 10**9]), k=5)
     assert (products >= 0).all()
 
 
-@pytest.mark.parametrize("name", list(BASELINES))
+@pytest.mark.parametrize("name", list(ALL))
 def test_bad_k_and_unfitted(name):
-    model = BASELINES[name]()
+    model = ALL[name]()
     with pytest.raises(NotFittedError):
         model.recommend(0, k=5)
 
 
-@pytest.mark.parametrize("name", list(BASELINES))
+@pytest.mark.parametrize("name", list(ALL))
 @pytest.mark.parametrize("k", [0, -3, 2.5])
 def test_bad_k(fitted, name, k):
     with pytest.raises(ParameterError, match="k must be a positive integer"):
         fitted[name].recommend(0, k=k)
 
 
-@pytest.mark.parametrize("name", list(BASELINES))
+@pytest.mark.parametrize("name", list(ALL))
 def test_fit_returns_self_and_refuses_empty(sample_history, name):
-    model = BASELINES[name]()
+    model = ALL[name]()
     assert model.fit(sample_history) is model
     empty = sample_history.before(sample_history.start)
     with pytest.raises(DataError, match="empty"):
-        BASELINES[name]().fit(empty)
+        ALL[name]().fit(empty)
