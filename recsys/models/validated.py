@@ -23,7 +23,7 @@ from sklearn.model_selection import ParameterGrid
 from recsys.data.history import OrderHistory
 from recsys.data.splitting import temporal_split
 from recsys.evaluation.metrics import ranking_metrics
-from recsys.evaluation.protocols import build_targets
+from recsys.evaluation.protocols import Targets, build_targets
 from recsys.exceptions import DataError, ParameterError
 from recsys.models.base import Recommender
 
@@ -69,32 +69,35 @@ class Validated(Recommender):
             self.best_params_ = self._choose(split.train, targets, cutoff)
         self.estimator_ = self.factory(**self.best_params_).fit(history)
 
-    def _choose(self, train: OrderHistory, targets, cutoff: pd.Timestamp) -> dict[str, Any]:
+    def _choose(
+        self, train: OrderHistory, targets: Targets, cutoff: pd.Timestamp
+    ) -> dict[str, Any]:
         settings = list(ParameterGrid(self.grid))
-        started = time.perf_counter()
+        started = last_log = time.perf_counter()
         for i, params in enumerate(settings, 1):
             model = self.factory(**params).fit(train)
             recommended, _ = model.recommend(targets.customers, self.k, as_of=cutoff)
             metrics = ranking_metrics(recommended, targets.products, self.k)
-            self.validation_.append(
-                {
-                    "params": params,
-                    "recall": metrics[f"recall@{self.k}"],
-                    "ndcg": metrics[f"ndcg@{self.k}"],
-                }
-            )
-            log.info(
-                "%s: setting %d/%d %s: recall@%d %.4f, NDCG@%d %.4f (%.1f settings/min)",
+            recall, ndcg = metrics[f"recall@{self.k}"], metrics[f"ndcg@{self.k}"]
+            self.validation_.append({"params": params, "recall": recall, "ndcg": ndcg})
+            log.debug(
+                "%s %s: recall@%d %.4f, NDCG@%d %.4f",
                 self._name,
-                i,
-                len(settings),
                 params,
                 self.k,
-                metrics[f"recall@{self.k}"],
+                recall,
                 self.k,
-                metrics[f"ndcg@{self.k}"],
-                60 * i / (time.perf_counter() - started),
+                ndcg,
             )
+            if time.perf_counter() - last_log > 10 or i == len(settings):
+                last_log = time.perf_counter()
+                log.info(
+                    "%s: %d/%d settings tried (%.1f/min)",
+                    self._name,
+                    i,
+                    len(settings),
+                    60 * i / (last_log - started),
+                )
         best = int(np.argmax([v["recall"] + v["ndcg"] for v in self.validation_]))
         log.info(
             "%s: chose %s on %d customers of the window from %s",
