@@ -59,14 +59,13 @@ class Validated(Recommender):
     def _fit(self, history: OrderHistory) -> None:
         self.validation_: list[dict[str, Any]] = []
         self.best_params_: dict[str, Any] = {}
-        cutoff = history.end.normalize() + pd.Timedelta(days=1 - self.horizon_days)
         try:
-            split = temporal_split(history, self.horizon_days, cutoff)
+            split = temporal_split(history, self.horizon_days)  # the last horizon held out
             targets = build_targets(split, "window")
         except (DataError, ParameterError) as error:
             log.info("%s at its defaults: no validation window (%s)", self._name, error)
         else:
-            self.best_params_ = self._choose(split.train, targets, cutoff)
+            self.best_params_ = self._choose(split.train, targets, split.cutoff)
         self.estimator_ = self.factory(**self.best_params_).fit(history)
 
     def _choose(

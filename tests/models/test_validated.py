@@ -1,9 +1,8 @@
 """A baseline's settings chosen on the last horizon of its own training data."""
 
 import numpy as np
-import pandas as pd
 
-from recsys.data.splitting import temporal_split
+from recsys.data.splitting import default_cutoff, temporal_split
 from recsys.evaluation.metrics import ranking_metrics
 from recsys.evaluation.protocols import build_targets
 from recsys.models import TIFUKNN, Validated
@@ -15,7 +14,7 @@ GRID = {"alpha": (0.0, 1.0)}  # neighbours only, or the customer's own frequency
 def test_picks_the_setting_that_ranks_the_held_out_window_best(sample_history):
     model = Validated(TIFUKNN, GRID, horizon_days=30).fit(sample_history)
     # Judged as the evaluation harness judges: fitted before the last 30 days, scored on them.
-    cutoff = sample_history.end.normalize() - pd.Timedelta(days=29)
+    cutoff = default_cutoff(sample_history, 30)
     targets = build_targets(temporal_split(sample_history, 30, cutoff), "window")
     quality = {}
     for alpha in GRID["alpha"]:
