@@ -12,7 +12,6 @@ model's.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from recsys.evaluation.metrics import ranking_metrics
 from recsys.evaluation.protocols import Targets, build_targets
 from recsys.exceptions import DataError, ParameterError
 from recsys.models.base import Recommender
+from recsys.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Validated(Recommender):
         self, train: OrderHistory, targets: Targets, cutoff: pd.Timestamp
     ) -> dict[str, Any]:
         settings = list(ParameterGrid(self.grid))
-        started = last_log = time.perf_counter()
+        progress = Progress(self._name, len(settings), "settings tried", every_seconds=10.0)
         for i, params in enumerate(settings, 1):
             model = self.factory(**params).fit(train)
             recommended, _ = model.recommend(targets.customers, self.k, as_of=cutoff)
@@ -88,15 +88,7 @@ class Validated(Recommender):
                 self.k,
                 ndcg,
             )
-            if time.perf_counter() - last_log > 10 or i == len(settings):
-                last_log = time.perf_counter()
-                log.info(
-                    "%s: %d/%d settings tried (%.1f/min)",
-                    self._name,
-                    i,
-                    len(settings),
-                    60 * i / (last_log - started),
-                )
+            progress.update(i)
         best = int(np.argmax([v["recall"] + v["ndcg"] for v in self.validation_]))
         log.info(
             "%s: chose %s on %d customers of the window from %s",
